@@ -6,11 +6,11 @@
 //! - [`frame_len`] says how long the next message in a buffer is, once its header is in;
 //!   [`check_header`] validates that header against the session.
 //! - [`Message::decode`] and [`Message::encode`] take the negotiated session context
-//!   ([`DecodeCtx`], [`EncodeCtx`]), which [`negotiate`] derives from the two OPENs.
+//!   ([`DecodeCtx`], [`EncodeCtx`]), which [`negotiate()`] derives from the two OPENs.
 //! - [`update::pack`] writes one attribute set with many prefixes as few UPDATEs as fit.
 //! - Every [`DecodeError`] maps to the NOTIFICATION to send ([`DecodeError::notification`]);
 //!   the RFC 7606 outcomes that do not reset the session are reported inside [`Update`].
-//! - With the `codec` feature, [`codec::BgpCodec`] frames a byte stream for tokio-util.
+//! - With the `codec` feature, `codec::BgpCodec` frames a byte stream for tokio-util.
 
 pub mod attr;
 pub mod capability;
