@@ -1,0 +1,692 @@
+//! The RIB task: the one owner of Adj-RIB-In, Loc-RIB and per-peer export state.
+//!
+//! Peer tasks send it decoded UPDATEs in batches ([`RibMsg::Updates`]); it interns the
+//! attribute sets, updates the per-prefix path lists (which are the post-policy
+//! Adj-RIB-In), runs the decision process on the prefixes the batch changed, and queues
+//! those prefixes for export to every established peer.
+//!
+//! Export never blocks the RIB and never buffers without bound: each peer has a small
+//! bounded channel of encoded UPDATE chunks. The RIB writes a chunk only when the channel
+//! has room; until then the peer's pending work is a queue of prefix ids (at most one
+//! entry per prefix) that coalesces further changes. A peer that stops reading therefore
+//! costs at most a bit and a queue slot per prefix, and delays no other peer.
+
+pub mod bestpath;
+pub mod bitset;
+mod export;
+pub mod import;
+pub mod intern;
+pub mod table;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use bgp_proto::attr::{AsPath, NextHop};
+use bgp_proto::{EncodeCtx, Family, Nlri, PathAttributes, Update};
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info};
+
+use self::bestpath::Rank;
+use self::export::PeerState;
+pub use self::import::{LocalIdentity, RouteAttrs};
+use self::intern::Interner;
+use self::table::{BEST_STALE, NO_BEST, Table};
+
+/// Identifies a peer session inside the daemon.
+pub type PeerId = u32;
+/// The pseudo-peer that owns locally originated routes.
+pub const LOCAL_PEER: PeerId = 0;
+/// LOCAL_PREF assumed when a path has none.
+pub const DEFAULT_LOCAL_PREF: u32 = 100;
+
+/// What the RIB needs to know about an established session.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    /// The session's id.
+    pub id: PeerId,
+    /// The peer's address.
+    pub addr: IpAddr,
+    /// Our address on the session (next hop self).
+    pub local_addr: IpAddr,
+    /// The peer's AS.
+    pub asn: u32,
+    /// The peer's BGP identifier.
+    pub router_id: Ipv4Addr,
+    /// Same AS as ours.
+    pub ibgp: bool,
+    /// A route reflector client of ours.
+    pub rr_client: bool,
+    /// Negotiated families.
+    pub families: Vec<Family>,
+    /// How to encode for this peer.
+    pub encode: EncodeCtx,
+}
+
+/// A route this router originates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalRoute {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// Its attributes (ORIGIN is added if missing; AS_PATH starts empty).
+    pub attrs: PathAttributes,
+    /// An explicit next hop; `None` means this router (next hop self).
+    pub next_hop: Option<IpAddr>,
+}
+
+/// Messages to the RIB task.
+#[derive(Debug)]
+pub enum RibMsg {
+    /// A session reached Established. `out` carries encoded UPDATEs to its writer.
+    PeerUp {
+        /// The session.
+        info: PeerInfo,
+        /// Where this peer's UPDATE chunks go.
+        out: mpsc::Sender<Bytes>,
+    },
+    /// UPDATEs received from a peer, in order.
+    Updates {
+        /// The session.
+        peer: PeerId,
+        /// The messages.
+        updates: Vec<Update>,
+    },
+    /// A session left Established: its routes are withdrawn.
+    PeerDown {
+        /// The session.
+        peer: PeerId,
+    },
+    /// The peer asked for our routes again (ROUTE-REFRESH).
+    RouteRefresh {
+        /// The session.
+        peer: PeerId,
+        /// The family to re-send.
+        family: Family,
+    },
+    /// Replaces the whole set of locally originated routes.
+    SetOriginated(Vec<LocalRoute>),
+    /// A copy of the Loc-RIB best routes, for inspection.
+    Dump(oneshot::Sender<Vec<BestRoute>>),
+}
+
+/// One best route, as [`RibMsg::Dump`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BestRoute {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// The peer the best path came from ([`LOCAL_PEER`] for our own).
+    pub peer: PeerId,
+    /// Its attributes.
+    pub attrs: Arc<RouteAttrs>,
+    /// Number of paths in the multipath set.
+    pub multipath: u32,
+}
+
+/// Settings of the RIB.
+#[derive(Debug, Clone, Copy)]
+pub struct RibOptions {
+    /// Our identity.
+    pub local: LocalIdentity,
+    /// Decision process options.
+    pub decision: bestpath::Options,
+    /// Compute multipath sets.
+    pub multipath: bool,
+}
+
+/// One path to a prefix.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Who sent it.
+    pub peer: PeerId,
+    /// ADD-PATH path id (0 without ADD-PATH).
+    pub path_id: u32,
+    /// Interned attributes.
+    pub attrs: Arc<RouteAttrs>,
+}
+
+/// A prefix type of one family.
+pub trait FamilyKey: Copy + Hash + Eq + std::fmt::Debug {
+    /// The family.
+    const FAMILY: Family;
+    /// Narrows a prefix of any family (host bits cleared).
+    fn from_prefix(prefix: IpNet) -> Option<Self>;
+    /// Widens to a prefix.
+    fn to_prefix(self) -> IpNet;
+}
+
+impl FamilyKey for Ipv4Net {
+    const FAMILY: Family = Family::IPV4_UNICAST;
+    fn from_prefix(prefix: IpNet) -> Option<Self> {
+        match prefix {
+            IpNet::V4(p) => Some(p.trunc()),
+            IpNet::V6(_) => None,
+        }
+    }
+    fn to_prefix(self) -> IpNet {
+        IpNet::V4(self)
+    }
+}
+
+impl FamilyKey for Ipv6Net {
+    const FAMILY: Family = Family::IPV6_UNICAST;
+    fn from_prefix(prefix: IpNet) -> Option<Self> {
+        match prefix {
+            IpNet::V6(p) => Some(p.trunc()),
+            IpNet::V4(_) => None,
+        }
+    }
+    fn to_prefix(self) -> IpNet {
+        IpNet::V6(self)
+    }
+}
+
+/// The routes of one family and the prefixes whose decision is pending.
+#[derive(Debug)]
+pub(crate) struct FamilyRib<K> {
+    pub(crate) table: Table<K, Path>,
+    dirty: Vec<u32>,
+    dirty_set: bitset::BitSet,
+}
+
+impl<K: FamilyKey> Default for FamilyRib<K> {
+    fn default() -> Self {
+        FamilyRib {
+            table: Table::default(),
+            dirty: Vec::new(),
+            dirty_set: bitset::BitSet::default(),
+        }
+    }
+}
+
+impl<K: FamilyKey> FamilyRib<K> {
+    fn mark(&mut self, id: u32) {
+        if self.dirty_set.insert(id) {
+            self.dirty.push(id);
+        }
+    }
+
+    /// Adds or replaces the path of (`peer`, `path_id`).
+    fn announce(
+        &mut self,
+        prefix: K,
+        peer: PeerId,
+        path_id: u32,
+        attrs: &Arc<RouteAttrs>,
+        interner: &mut Interner<RouteAttrs>,
+    ) {
+        let id = self.table.get_or_insert(prefix);
+        let Some(entry) = self.table.get_mut(id) else {
+            return;
+        };
+        match entry
+            .paths
+            .iter()
+            .position(|p| p.peer == peer && p.path_id == path_id)
+        {
+            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return,
+            Some(i) => {
+                let old = std::mem::replace(&mut entry.paths[i].attrs, Arc::clone(attrs));
+                entry.touch(i);
+                interner.release(old);
+            }
+            None => entry.paths.push(Path {
+                peer,
+                path_id,
+                attrs: Arc::clone(attrs),
+            }),
+        }
+        self.mark(id);
+    }
+
+    /// Removes the path of (`peer`, `path_id`), if present.
+    fn withdraw(
+        &mut self,
+        prefix: K,
+        peer: PeerId,
+        path_id: u32,
+        interner: &mut Interner<RouteAttrs>,
+    ) {
+        let Some(id) = self.table.id(&prefix) else {
+            return;
+        };
+        let Some(entry) = self.table.get_mut(id) else {
+            return;
+        };
+        let Some(pos) = entry
+            .paths
+            .iter()
+            .position(|p| p.peer == peer && p.path_id == path_id)
+        else {
+            return;
+        };
+        let path = entry.remove_path(pos);
+        interner.release(path.attrs);
+        self.mark(id);
+    }
+
+    /// Removes every path of `peer`.
+    fn drop_peer(&mut self, peer: PeerId, interner: &mut Interner<RouteAttrs>) {
+        let mut touched = Vec::new();
+        for (id, entry) in self.table.iter() {
+            if entry.paths.iter().any(|p| p.peer == peer) {
+                touched.push(id);
+            }
+        }
+        for id in touched {
+            if let Some(entry) = self.table.get_mut(id) {
+                let mut i = 0;
+                while i < entry.paths.len() {
+                    if entry.paths[i].peer == peer {
+                        interner.release(entry.remove_path(i).attrs);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            self.mark(id);
+        }
+    }
+}
+
+/// The RIB state, owned by one task.
+#[derive(Debug)]
+pub struct Rib {
+    opts: RibOptions,
+    v4: FamilyRib<Ipv4Net>,
+    v6: FamilyRib<Ipv6Net>,
+    interner: Interner<RouteAttrs>,
+    peers: HashMap<PeerId, PeerState>,
+    originated: Vec<LocalRoute>,
+    epoch: u64,
+}
+
+type WriteReady = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (PeerId, u64, Option<mpsc::OwnedPermit<Bytes>>)> + Send>,
+>;
+
+impl Rib {
+    /// An empty RIB.
+    pub fn new(opts: RibOptions) -> Self {
+        Rib {
+            opts,
+            v4: FamilyRib::default(),
+            v6: FamilyRib::default(),
+            interner: Interner::default(),
+            peers: HashMap::new(),
+            originated: Vec::new(),
+            epoch: 0,
+        }
+    }
+
+    /// Runs the RIB task until every sender of `rx` is gone.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<RibMsg>) {
+        let mut writes: FuturesUnordered<WriteReady> = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    self.handle(msg);
+                    // Take what is already queued as one batch before deciding.
+                    for _ in 0..256 {
+                        match rx.try_recv() {
+                            Ok(msg) => self.handle(msg),
+                            Err(_) => break,
+                        }
+                    }
+                    self.run_decisions();
+                }
+                Some((peer, epoch, permit)) = writes.next(), if !writes.is_empty() => {
+                    if let Some(state) = self.peers.get_mut(&peer).filter(|s| s.epoch == epoch) {
+                        state.writing = false;
+                        if let Some(permit) = permit {
+                            self.write_chunk(peer, permit);
+                        }
+                    }
+                }
+            }
+            self.schedule_writes(&mut writes);
+        }
+        debug!("RIB task stopped");
+    }
+
+    fn schedule_writes(&mut self, writes: &mut FuturesUnordered<WriteReady>) {
+        for (id, state) in &mut self.peers {
+            if state.writing || !state.has_work() {
+                continue;
+            }
+            state.writing = true;
+            let (id, epoch, out) = (*id, state.epoch, state.out.clone());
+            writes.push(Box::pin(async move {
+                (id, epoch, out.reserve_owned().await.ok())
+            }));
+        }
+    }
+
+    /// Applies one message. Decisions run later, per batch ([`Rib::run_decisions`]).
+    pub fn handle(&mut self, msg: RibMsg) {
+        match msg {
+            RibMsg::PeerUp { info, out } => self.peer_up(info, out),
+            RibMsg::Updates { peer, updates } => {
+                for u in &updates {
+                    self.apply_update(peer, u);
+                }
+            }
+            RibMsg::PeerDown { peer } => self.peer_down(peer),
+            RibMsg::RouteRefresh { peer, family } => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    if family == Family::IPV4_UNICAST {
+                        state.v4.queue_all(&mut self.v4.table);
+                    } else if family == Family::IPV6_UNICAST {
+                        state.v6.queue_all(&mut self.v6.table);
+                    }
+                }
+            }
+            RibMsg::SetOriginated(routes) => self.set_originated(routes),
+            RibMsg::Dump(reply) => {
+                let _ = reply.send(self.dump());
+            }
+        }
+    }
+
+    fn peer_up(&mut self, info: PeerInfo, out: mpsc::Sender<Bytes>) {
+        self.epoch += 1;
+        info!(peer = %info.addr, families = ?info.families, "session up: sending our table");
+        let mut state = PeerState::new(info, out, self.epoch);
+        if state.info.families.contains(&Family::IPV4_UNICAST) {
+            state.v4.start(&mut self.v4.table);
+        }
+        if state.info.families.contains(&Family::IPV6_UNICAST) {
+            state.v6.start(&mut self.v6.table);
+        }
+        if let Some(old) = self.peers.insert(state.info.id, state) {
+            self.release_export(old);
+        }
+    }
+
+    fn peer_down(&mut self, peer: PeerId) {
+        if let Some(state) = self.peers.remove(&peer) {
+            info!(peer = %state.info.addr, "session down: withdrawing its routes");
+            self.release_export(state);
+        }
+        self.v4.drop_peer(peer, &mut self.interner);
+        self.v6.drop_peer(peer, &mut self.interner);
+    }
+
+    fn release_export(&mut self, state: PeerState) {
+        state.v4.release(&mut self.v4.table);
+        state.v6.release(&mut self.v6.table);
+    }
+
+    fn apply_update(&mut self, peer: PeerId, update: &Update) {
+        let Some(info) = self.peers.get(&peer).map(|s| &s.info) else {
+            debug!(peer, "UPDATE for a session that is not up; ignored");
+            return;
+        };
+        for change in import::split(update, info, &self.opts.local) {
+            if let Some(why) = change.rejected {
+                debug!(peer = %info.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
+            }
+            // Received values share the message's buffer; a stored set gets its own copy
+            // so that it does not keep the whole message alive.
+            let attrs = change
+                .attrs
+                .map(|a| self.interner.intern_with(a, |a| a.attrs.detach()));
+            if change.family == Family::IPV4_UNICAST {
+                apply(
+                    &mut self.v4,
+                    &mut self.interner,
+                    peer,
+                    &change.withdrawn,
+                    &change.announced,
+                    attrs.as_ref(),
+                );
+            } else {
+                apply(
+                    &mut self.v6,
+                    &mut self.interner,
+                    peer,
+                    &change.withdrawn,
+                    &change.announced,
+                    attrs.as_ref(),
+                );
+            }
+            if let Some(a) = attrs {
+                self.interner.release(a);
+            }
+        }
+    }
+
+    fn set_originated(&mut self, routes: Vec<LocalRoute>) {
+        for old in std::mem::take(&mut self.originated) {
+            if !routes.iter().any(|r| r.prefix == old.prefix) {
+                match old.prefix {
+                    IpNet::V4(p) => self
+                        .v4
+                        .withdraw(p.trunc(), LOCAL_PEER, 0, &mut self.interner),
+                    IpNet::V6(p) => self
+                        .v6
+                        .withdraw(p.trunc(), LOCAL_PEER, 0, &mut self.interner),
+                }
+            }
+        }
+        for r in &routes {
+            let family = match r.prefix {
+                IpNet::V4(_) => Family::IPV4_UNICAST,
+                IpNet::V6(_) => Family::IPV6_UNICAST,
+            };
+            let next_hop = match r.next_hop {
+                Some(IpAddr::V4(a)) => NextHop::V4(a),
+                Some(IpAddr::V6(a)) => NextHop::V6 {
+                    global: a,
+                    link_local: None,
+                },
+                None => RouteAttrs::unspecified_next_hop(family),
+            };
+            let mut attrs = r.attrs.clone();
+            if attrs.origin().is_none() {
+                attrs.set_origin(bgp_proto::attr::Origin::Igp);
+            }
+            if attrs.as_path().is_none() {
+                attrs.set_as_path(AsPath::new());
+            }
+            let a = self.interner.intern(RouteAttrs { attrs, next_hop });
+            match r.prefix {
+                IpNet::V4(p) => self
+                    .v4
+                    .announce(p.trunc(), LOCAL_PEER, 0, &a, &mut self.interner),
+                IpNet::V6(p) => self
+                    .v6
+                    .announce(p.trunc(), LOCAL_PEER, 0, &a, &mut self.interner),
+            }
+            self.interner.release(a);
+        }
+        self.originated = routes;
+    }
+
+    /// Runs the decision process on every prefix changed since the last run and queues
+    /// the prefixes whose best path changed for export.
+    pub fn run_decisions(&mut self) {
+        let ctx = DecideCtx {
+            peers: &self.peers,
+            opts: &self.opts,
+        };
+        let changed_v4 = decide_dirty(&mut self.v4, &ctx);
+        let changed_v6 = decide_dirty(&mut self.v6, &ctx);
+        for state in self.peers.values_mut() {
+            if state.info.families.contains(&Family::IPV4_UNICAST) {
+                state.v4.queue(&changed_v4, &mut self.v4.table);
+            }
+            if state.info.families.contains(&Family::IPV6_UNICAST) {
+                state.v6.queue(&changed_v6, &mut self.v6.table);
+            }
+        }
+        for id in changed_v4 {
+            self.v4.table.remove_if_unused(id);
+        }
+        for id in changed_v6 {
+            self.v6.table.remove_if_unused(id);
+        }
+    }
+
+    fn write_chunk(&mut self, peer: PeerId, permit: mpsc::OwnedPermit<Bytes>) {
+        // Take the peer out of the map so that the others can be read as route sources.
+        let Some(mut state) = self.peers.remove(&peer) else {
+            return;
+        };
+        let chunk = export::build_chunk(
+            &mut state,
+            &mut self.v4.table,
+            &mut self.v6.table,
+            &self.peers,
+            &self.opts.local,
+        );
+        self.peers.insert(peer, state);
+        if !chunk.is_empty() {
+            permit.send(chunk);
+        }
+    }
+
+    /// Every best route, IPv4 first.
+    pub fn dump(&self) -> Vec<BestRoute> {
+        let mut out = Vec::new();
+        collect_best(&self.v4.table, &mut out);
+        collect_best(&self.v6.table, &mut out);
+        out
+    }
+
+    /// Number of prefixes with a best path, per family (IPv4, IPv6).
+    pub fn counts(&self) -> (usize, usize) {
+        (best_count(&self.v4.table), best_count(&self.v6.table))
+    }
+
+    /// Number of distinct attribute sets held.
+    pub fn attribute_sets(&self) -> usize {
+        self.interner.len()
+    }
+}
+
+fn best_count<K: FamilyKey>(table: &Table<K, Path>) -> usize {
+    table.iter().filter(|(_, e)| e.best != NO_BEST).count()
+}
+
+fn collect_best<K: FamilyKey>(table: &Table<K, Path>, out: &mut Vec<BestRoute>) {
+    for (_, e) in table.iter() {
+        if let Some(best) = e.best() {
+            out.push(BestRoute {
+                prefix: e.prefix.to_prefix(),
+                peer: best.peer,
+                attrs: Arc::clone(&best.attrs),
+                multipath: e.multipath.count_ones(),
+            });
+        }
+    }
+}
+
+fn apply<K: FamilyKey>(
+    rib: &mut FamilyRib<K>,
+    interner: &mut Interner<RouteAttrs>,
+    peer: PeerId,
+    withdrawn: &[&Nlri],
+    announced: &[&Nlri],
+    attrs: Option<&Arc<RouteAttrs>>,
+) {
+    for n in withdrawn {
+        if let Some(p) = K::from_prefix(n.prefix) {
+            rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner);
+        }
+    }
+    if let Some(attrs) = attrs {
+        for n in announced {
+            if let Some(p) = K::from_prefix(n.prefix) {
+                rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner);
+            }
+        }
+    }
+}
+
+struct DecideCtx<'a> {
+    peers: &'a HashMap<PeerId, PeerState>,
+    opts: &'a RibOptions,
+}
+
+impl DecideCtx<'_> {
+    fn rank(&self, path: &Path) -> Rank {
+        let local = &self.opts.local;
+        let a = &path.attrs.attrs;
+        let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
+            Some(s) if path.peer != LOCAL_PEER => (!s.info.ibgp, s.info.router_id, s.info.addr),
+            _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        };
+        let as_path = a.as_path();
+        Rank {
+            local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
+            local: path.peer == LOCAL_PEER,
+            as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
+            origin: a.origin().map_or(2, |o| o.as_u8()),
+            med: a.med().unwrap_or(0),
+            neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
+            ebgp,
+            router_id: a.originator_id().unwrap_or(router_id),
+            cluster_len: a
+                .cluster_list()
+                .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+            peer_addr,
+        }
+    }
+}
+
+/// Decides every dirty prefix; returns the ids whose best path changed.
+fn decide_dirty<K: FamilyKey>(rib: &mut FamilyRib<K>, ctx: &DecideCtx<'_>) -> Vec<u32> {
+    let mut changed = Vec::new();
+    for id in std::mem::take(&mut rib.dirty) {
+        rib.dirty_set.remove(id);
+        let Some(entry) = rib.table.get_mut(id) else {
+            continue;
+        };
+        // A stale best was changed or removed since the last decision.
+        let stale = entry.best == BEST_STALE;
+        let before = entry
+            .best()
+            .map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)));
+        match entry.paths.len() {
+            0 => {
+                entry.best = NO_BEST;
+                entry.multipath = 0;
+            }
+            1 => {
+                entry.best = 0;
+                entry.multipath = 1;
+            }
+            _ => {
+                let ranks: Vec<Rank> = entry.paths.iter().map(|p| ctx.rank(p)).collect();
+                if let Some(d) = bestpath::decide(&ranks, ctx.opts.decision) {
+                    entry.best = u16::try_from(d.best).unwrap_or(NO_BEST);
+                    entry.multipath = if ctx.opts.multipath {
+                        d.multipath
+                            .iter()
+                            .filter(|i| **i < 64)
+                            .fold(0, |m, i| m | (1 << i))
+                    } else {
+                        1 << d.best.min(63)
+                    };
+                }
+            }
+        }
+        let after = entry
+            .best()
+            .map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)));
+        if stale || before != after {
+            changed.push(id);
+        } else if entry.paths.is_empty() {
+            rib.table.remove_if_unused(id);
+        }
+    }
+    changed
+}

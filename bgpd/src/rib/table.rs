@@ -1,0 +1,188 @@
+//! One address family's routes: prefix -> paths, with a stable small id per prefix.
+//!
+//! Ids let per-peer export state be a bitset and a queue of `u32`s instead of copies of
+//! prefixes. An entry lives while it has paths or while some peer still has it advertised
+//! or queued (`out_refs`), so that a withdrawal can be sent after the last path is gone.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use smallvec::SmallVec;
+
+/// Marks "no best path".
+pub const NO_BEST: u16 = u16::MAX;
+/// Marks "the best path was changed or removed; decide again".
+pub const BEST_STALE: u16 = u16::MAX - 1;
+
+/// The routes of one prefix.
+#[derive(Debug, Clone)]
+pub struct Entry<K, P> {
+    /// The prefix.
+    pub prefix: K,
+    /// Every path received for it (Adj-RIB-In, post-policy), one per peer and path id.
+    pub paths: SmallVec<[P; 1]>,
+    /// Index of the best path in `paths`, or [`NO_BEST`].
+    pub best: u16,
+    /// Bit `i` set: `paths[i]` is in the multipath set (only the first 64 paths can be).
+    pub multipath: u64,
+    /// Peers that have this prefix advertised or queued for export.
+    pub out_refs: u16,
+}
+
+impl<K, P> Entry<K, P> {
+    /// The best path, if any (none while stale).
+    pub fn best(&self) -> Option<&P> {
+        self.paths.get(usize::from(self.best))
+    }
+
+    /// Notes that the path at `index` changed; if it was the best, the best is stale.
+    pub fn touch(&mut self, index: usize) {
+        if usize::from(self.best) == index {
+            self.best = BEST_STALE;
+        }
+    }
+
+    /// Removes the path at `index`, keeping `best` pointing at the same path (or stale
+    /// if it was this one).
+    pub fn remove_path(&mut self, index: usize) -> P {
+        self.touch(index);
+        if self.best != NO_BEST && self.best != BEST_STALE && index < usize::from(self.best) {
+            self.best -= 1;
+        }
+        self.multipath = 0;
+        self.paths.remove(index)
+    }
+}
+
+/// A table of prefixes with stable ids.
+#[derive(Debug)]
+pub struct Table<K, P> {
+    index: HashMap<K, u32>,
+    slots: Vec<Option<Entry<K, P>>>,
+    free: Vec<u32>,
+}
+
+impl<K: Hash + Eq + Copy, P> Default for Table<K, P> {
+    fn default() -> Self {
+        Table {
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Copy, P> Table<K, P> {
+    /// The id of `prefix`, if present.
+    pub fn id(&self, prefix: &K) -> Option<u32> {
+        self.index.get(prefix).copied()
+    }
+
+    /// The id of `prefix`, creating an empty entry if needed.
+    pub fn get_or_insert(&mut self, prefix: K) -> u32 {
+        if let Some(id) = self.index.get(&prefix) {
+            return *id;
+        }
+        let entry = Entry {
+            prefix,
+            paths: SmallVec::new(),
+            best: NO_BEST,
+            multipath: 0,
+            out_refs: 0,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.slots[id as usize] = Some(entry);
+                id
+            }
+            None => {
+                // More than 4 billion prefixes do not fit a machine anyway.
+                let id = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(Some(entry));
+                id
+            }
+        };
+        self.index.insert(prefix, id);
+        id
+    }
+
+    /// The entry with `id`.
+    pub fn get(&self, id: u32) -> Option<&Entry<K, P>> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// The entry with `id`, mutably.
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut Entry<K, P>> {
+        self.slots.get_mut(id as usize).and_then(Option::as_mut)
+    }
+
+    /// Frees the entry if it has no paths and no peer refers to it. Returns whether it
+    /// was freed.
+    pub fn remove_if_unused(&mut self, id: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(id as usize) else {
+            return false;
+        };
+        match slot {
+            Some(e) if e.paths.is_empty() && e.out_refs == 0 => {
+                let prefix = e.prefix;
+                *slot = None;
+                self.index.remove(&prefix);
+                self.free.push(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Number of prefixes held (with or without paths).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// One past the largest id in use; the size a per-id bitset needs.
+    pub fn id_bound(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every entry with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Entry<K, P>)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((u32::try_from(i).ok()?, e.as_ref()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_reused_after_free() {
+        let mut t: Table<u32, u8> = Table::default();
+        let a = t.get_or_insert(10);
+        let b = t.get_or_insert(20);
+        assert_eq!(t.get_or_insert(10), a);
+        assert_ne!(a, b);
+        t.get_mut(b).unwrap().paths.push(1);
+        assert!(!t.remove_if_unused(b), "has a path");
+        t.get_mut(b).unwrap().paths.clear();
+        t.get_mut(b).unwrap().out_refs = 1;
+        assert!(!t.remove_if_unused(b), "a peer still refers to it");
+        t.get_mut(b).unwrap().out_refs = 0;
+        assert!(t.remove_if_unused(b));
+        assert_eq!(t.id(&20), None);
+        assert_eq!(t.len(), 1);
+        let c = t.get_or_insert(30);
+        assert_eq!(c, b, "freed id is reused");
+        assert_eq!(
+            t.iter().map(|(_, e)| e.prefix).collect::<Vec<_>>(),
+            vec![10, 30]
+        );
+    }
+}
