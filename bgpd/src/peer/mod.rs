@@ -1,0 +1,510 @@
+//! The peer task: one per configured neighbour. It owns the neighbour's connections
+//! (at most two while a collision is being resolved), drives one FSM per connection,
+//! runs their timers, and tells the RIB task when the session comes up or goes down.
+//!
+//! ```text
+//!   listener ──PeerCmd::Inbound(stream)──>┐
+//!   daemon ────PeerCmd::Start / Stop ────>│
+//!                                         v
+//!                                   peer task (FSMs, timers)
+//!        reader task <─ socket ─>  writer task          ^
+//!           │  └─ ReadEvent (OPEN, KEEPALIVE, ...) ─────┘
+//!           └─ RibMsg::Updates ──> RIB task ── UPDATE chunks ──> writer task
+//! ```
+
+mod conn;
+mod io;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bgp_proto::capability::Capability;
+use bgp_proto::{Family, Message};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use self::conn::{Conn, Io};
+use self::io::{Gate, ReadEvent};
+use crate::config::Neighbor;
+use crate::fsm::collision::{self, Placement, Survivor};
+use crate::fsm::{Action, Event, Fsm, FsmConfig, FsmConfigError, State, Stop};
+use crate::rib::{PeerId, PeerInfo, RibMsg};
+
+/// Longest wait for an outbound TCP connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// UPDATE chunks queued between the RIB and a writer; with chunks of tens of kilobytes
+/// this bounds what a peer that stops reading can hold.
+const UPDATE_QUEUE: usize = 8;
+
+/// What a peer task needs to know.
+#[derive(Debug, Clone)]
+pub struct PeerSpec {
+    /// The session id used with the RIB.
+    pub id: PeerId,
+    /// The neighbour's configuration.
+    pub neighbor: Neighbor,
+    /// Our AS.
+    pub local_asn: u32,
+    /// Our router id.
+    pub router_id: Ipv4Addr,
+}
+
+impl PeerSpec {
+    fn is_ibgp(&self) -> bool {
+        self.neighbor.peer_asn == self.local_asn
+    }
+
+    fn fsm_config(&self) -> FsmConfig {
+        let n = &self.neighbor;
+        let mut c = FsmConfig::new(self.local_asn, self.router_id, n.peer_asn);
+        c.passive = n.passive;
+        c.hold_time = u16::try_from(n.hold_time.as_secs()).unwrap_or(u16::MAX);
+        c.connect_retry = n.connect_retry;
+        c.connect_retry_max = c.connect_retry_max.max(n.connect_retry);
+        c.capabilities = capabilities(&n.families);
+        c
+    }
+
+    /// TTL of our packets: 1 for directly connected eBGP peers unless multihop.
+    fn ttl(&self) -> Option<u32> {
+        match self.neighbor.multihop_ttl {
+            Some(ttl) => Some(u32::from(ttl)),
+            None if !self.is_ibgp() => Some(1),
+            None => None,
+        }
+    }
+}
+
+fn capabilities(families: &[Family]) -> Vec<Capability> {
+    let mut caps: Vec<Capability> = families
+        .iter()
+        .map(|f| Capability::Multiprotocol(*f))
+        .collect();
+    caps.push(Capability::RouteRefresh);
+    caps.push(Capability::ExtendedMessage);
+    caps
+}
+
+/// Commands to a peer task.
+#[derive(Debug)]
+pub enum PeerCmd {
+    /// An inbound connection from this neighbour.
+    Inbound(TcpStream),
+    /// Enable the session.
+    Start,
+    /// Disable the session with this reason.
+    Stop(Stop),
+}
+
+/// A running peer task.
+#[derive(Debug)]
+pub struct PeerHandle {
+    /// Commands to the task.
+    pub cmds: mpsc::Sender<PeerCmd>,
+    /// The session state, as operators see it.
+    pub state: watch::Receiver<State>,
+    /// The task; it ends when `cmds` is dropped.
+    pub task: JoinHandle<()>,
+}
+
+/// Starts the task of one neighbour.
+pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, FsmConfigError> {
+    let fsm = Fsm::new(spec.fsm_config())?;
+    let (cmds, cmd_rx) = mpsc::channel(16);
+    let (state_tx, state) = watch::channel(State::Idle);
+    let (events_tx, events_rx) = mpsc::channel(64);
+    let span = info_span!("peer", peer = %spec.neighbor.address);
+    let enabled = spec.neighbor.enabled;
+    let task = PeerTask {
+        spec,
+        rib,
+        main: Conn::new(fsm),
+        second: None,
+        events_tx,
+        connecting: None,
+        next_tag: 0,
+        state_tx,
+    };
+    let task = tokio::spawn(task.run(cmd_rx, events_rx, enabled).instrument(span));
+    Ok(PeerHandle { cmds, state, task })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Main,
+    Second,
+}
+
+struct PeerTask {
+    spec: PeerSpec,
+    rib: mpsc::Sender<RibMsg>,
+    main: Conn,
+    second: Option<Conn>,
+    events_tx: mpsc::Sender<(u64, ReadEvent)>,
+    connecting: Option<JoinHandle<std::io::Result<TcpStream>>>,
+    next_tag: u64,
+    state_tx: watch::Sender<State>,
+}
+
+impl PeerTask {
+    async fn run(
+        mut self,
+        mut cmds: mpsc::Receiver<PeerCmd>,
+        mut events: mpsc::Receiver<(u64, ReadEvent)>,
+        enabled: bool,
+    ) {
+        if enabled {
+            self.feed(Which::Main, Event::AutomaticStart).await;
+        }
+        loop {
+            let deadline = [
+                self.main.next_deadline(),
+                self.second.as_ref().and_then(Conn::next_deadline),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            tokio::select! {
+                cmd = cmds.recv() => match cmd {
+                    Some(cmd) => self.on_cmd(cmd).await,
+                    None => {
+                        self.stop(Stop::Deconfigured).await;
+                        break;
+                    }
+                },
+                Some((tag, ev)) = events.recv() => self.on_read(tag, ev).await,
+                res = async { match self.connecting.as_mut() {
+                    Some(h) => h.await,
+                    None => std::future::pending().await,
+                } } => {
+                    self.connecting = None;
+                    self.on_connected(res.unwrap_or_else(|e| Err(std::io::Error::other(e)))).await;
+                }
+                () = async { match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                } } => self.on_timers().await,
+            }
+            self.resolve_collision().await;
+            let state = match &self.second {
+                Some(s) => s.fsm.state().max(self.main.fsm.state()),
+                None => self.main.fsm.state(),
+            };
+            self.state_tx
+                .send_if_modified(|s| std::mem::replace(s, state) != state);
+        }
+        if let Some(h) = self.connecting.take() {
+            h.abort();
+        }
+    }
+
+    fn conn(&mut self, which: Which) -> Option<&mut Conn> {
+        match which {
+            Which::Main => Some(&mut self.main),
+            Which::Second => self.second.as_mut(),
+        }
+    }
+
+    async fn on_cmd(&mut self, cmd: PeerCmd) {
+        match cmd {
+            PeerCmd::Start => self.feed(Which::Main, Event::ManualStart).await,
+            PeerCmd::Stop(stop) => self.stop(stop).await,
+            PeerCmd::Inbound(stream) => self.on_inbound(stream).await,
+        }
+    }
+
+    async fn stop(&mut self, stop: Stop) {
+        if self.second.is_some() {
+            self.feed(Which::Second, Event::ManualStop(stop.clone()))
+                .await;
+        }
+        self.feed(Which::Main, Event::ManualStop(stop)).await;
+    }
+
+    async fn on_inbound(&mut self, stream: TcpStream) {
+        if let Some(ttl) = self.spec.ttl() {
+            let _ = stream.set_ttl(ttl);
+        }
+        match collision::place_inbound(&self.main.fsm, self.second.is_some()) {
+            Placement::Refuse => debug!(
+                "inbound connection refused in state {}",
+                self.main.fsm.state()
+            ),
+            Placement::Main => {
+                if let Some(h) = self.connecting.take() {
+                    h.abort();
+                }
+                if self.attach(Which::Main, stream) {
+                    self.feed(Which::Main, Event::TcpConnectionConfirmed).await;
+                }
+            }
+            Placement::Second => {
+                self.second = Some(Conn::new(self.main.fsm.fork()));
+                if self.attach(Which::Second, stream) {
+                    self.feed(Which::Second, Event::TcpConnectionConfirmed)
+                        .await;
+                } else {
+                    self.second = None;
+                }
+            }
+        }
+    }
+
+    /// Starts the reader and writer of `stream` for the connection `which`.
+    fn attach(&mut self, which: Which, stream: TcpStream) -> bool {
+        self.next_tag += 1;
+        let tag = self.next_tag;
+        let (events, rib) = (self.events_tx.clone(), self.rib.clone());
+        let Some(conn) = self.conn(which) else {
+            return false;
+        };
+        match Io::spawn(stream, tag, &conn.fsm, &events, &rib) {
+            Ok(io) => {
+                debug!(local = %io.local, remote = %io.remote, "connection up");
+                conn.io = Some(io);
+                true
+            }
+            Err(e) => {
+                warn!(error = %e, "connection unusable");
+                false
+            }
+        }
+    }
+
+    async fn on_connected(&mut self, res: std::io::Result<TcpStream>) {
+        match res {
+            Ok(stream) if self.main.io.is_none() => {
+                if self.attach(Which::Main, stream) {
+                    self.feed(Which::Main, Event::TcpCrAcked).await;
+                } else {
+                    self.feed(Which::Main, Event::TcpConnectionFails).await;
+                }
+            }
+            // An inbound connection was taken meanwhile; this one is surplus.
+            Ok(_) => {}
+            Err(e) => {
+                debug!(error = %e, "connect failed");
+                self.feed(Which::Main, Event::TcpConnectionFails).await;
+            }
+        }
+    }
+
+    async fn on_read(&mut self, tag: u64, ev: ReadEvent) {
+        let which = if self.main.io.as_ref().is_some_and(|io| io.tag == tag) {
+            Which::Main
+        } else if self
+            .second
+            .as_ref()
+            .and_then(|s| s.io.as_ref())
+            .is_some_and(|io| io.tag == tag)
+        {
+            Which::Second
+        } else {
+            return; // a connection already closed
+        };
+        let event = match ev {
+            ReadEvent::Message(m) => {
+                if let Message::RouteRefresh(rr) = &m {
+                    let established = self
+                        .conn(which)
+                        .is_some_and(|c| c.fsm.state() == State::Established);
+                    if established {
+                        let msg = RibMsg::RouteRefresh {
+                            peer: self.spec.id,
+                            family: rr.family,
+                        };
+                        let _ = self.rib.send(msg).await;
+                    }
+                }
+                Event::for_message(&m)
+            }
+            ReadEvent::Updates => Event::UpdateMsg,
+            ReadEvent::Malformed(e) => {
+                warn!(error = %e, notification = %e.notification(), "malformed message from peer");
+                Event::MalformedMessage(e)
+            }
+            ReadEvent::Closed(why) => {
+                debug!(%why, "connection closed");
+                Event::TcpConnectionFails
+            }
+        };
+        self.feed(which, event).await;
+    }
+
+    async fn on_timers(&mut self) {
+        let now = Instant::now();
+        for timer in self.main.take_expired(now) {
+            self.feed(Which::Main, timer.expired()).await;
+        }
+        let due = self
+            .second
+            .as_mut()
+            .map(|s| s.take_expired(now))
+            .unwrap_or_default();
+        for timer in due {
+            self.feed(Which::Second, timer.expired()).await;
+        }
+    }
+
+    async fn resolve_collision(&mut self) {
+        let Some(second) = &self.second else { return };
+        match collision::check(&self.main.fsm, &second.fsm) {
+            None => {
+                if second.fsm.state() == State::Idle && second.io.is_none() {
+                    self.second = None;
+                }
+            }
+            Some(Survivor::Main) => {
+                info!("connection collision: keeping our connection, closing the other");
+                self.feed(Which::Second, Event::OpenCollisionDump).await;
+                if let Some(io) = self.second.take().and_then(|mut s| s.io.take()) {
+                    io.close().await;
+                }
+            }
+            Some(Survivor::Second) => {
+                info!("connection collision: keeping the peer's connection, closing ours");
+                self.feed(Which::Main, Event::OpenCollisionDump).await;
+                if let Some(mut s) = self.second.take() {
+                    if let Some(io) = self.main.io.take() {
+                        io.close().await;
+                    }
+                    self.main.take_socket_and_timers(&mut s);
+                    self.main.fsm.adopt(s.fsm);
+                }
+            }
+        }
+    }
+
+    /// Feeds `event` to the FSM of `which` and carries out its actions.
+    async fn feed(&mut self, which: Which, event: Event) {
+        let Some(conn) = self.conn(which) else { return };
+        let actions = conn.fsm.handle(event);
+        for action in actions {
+            self.execute(which, action).await;
+        }
+    }
+
+    async fn execute(&mut self, which: Which, action: Action) {
+        match action {
+            Action::InitiateConnection => {
+                if which == Which::Main && self.connecting.is_none() && self.main.io.is_none() {
+                    let remote = self.spec.neighbor.socket_addr();
+                    let local = self.spec.neighbor.local_address;
+                    let ttl = self.spec.ttl();
+                    self.connecting = Some(tokio::spawn(connect(remote, local, ttl)));
+                }
+            }
+            Action::DropConnection => {
+                if which == Which::Main
+                    && let Some(h) = self.connecting.take()
+                {
+                    h.abort();
+                }
+                if let Some(io) = self.conn(which).and_then(|c| c.io.take()) {
+                    io.close().await;
+                }
+            }
+            Action::SendOpen(open) => self.send(which, &Message::Open(open)),
+            Action::SendKeepalive => self.send(which, &Message::Keepalive),
+            Action::SendNotification(n) => {
+                info!(notification = %n, "sending NOTIFICATION");
+                self.send(which, &Message::Notification(n));
+            }
+            Action::StartTimer(t, d) => {
+                if let Some(c) = self.conn(which) {
+                    c.start_timer(t, d);
+                }
+            }
+            Action::StopTimer(t) => {
+                if let Some(c) = self.conn(which) {
+                    c.stop_timer(t);
+                }
+            }
+            Action::SessionEstablished(neg) => self.established(which, *neg).await,
+            Action::SessionDown(reason) => {
+                warn!(%reason, "session down");
+                if let Some(io) = self.conn(which).and_then(|c| c.io.as_mut()) {
+                    io.stop_reader().await;
+                }
+                let _ = self.rib.send(RibMsg::PeerDown { peer: self.spec.id }).await;
+            }
+            Action::AttemptFailed(reason) => debug!(%reason, "attempt failed"),
+        }
+    }
+
+    fn send(&mut self, which: Which, message: &Message) {
+        if let Some(io) = self.conn(which).and_then(|c| c.io.as_ref()) {
+            io.send(message);
+        }
+    }
+
+    async fn established(&mut self, which: Which, neg: bgp_proto::Negotiated) {
+        let spec = &self.spec;
+        let Some(io) = (match which {
+            Which::Main => self.main.io.as_ref(),
+            Which::Second => self.second.as_ref().and_then(|s| s.io.as_ref()),
+        }) else {
+            return;
+        };
+        let families: Vec<Family> = neg
+            .families
+            .iter()
+            .copied()
+            .filter(|f| spec.neighbor.families.contains(f))
+            .collect();
+        let info = PeerInfo {
+            id: spec.id,
+            addr: spec.neighbor.address,
+            local_addr: io.local.ip(),
+            asn: neg.peer_asn,
+            router_id: neg.peer_bgp_id,
+            ibgp: spec.is_ibgp(),
+            rr_client: spec.neighbor.route_reflector_client,
+            families: families.clone(),
+            encode: neg.encode.clone(),
+        };
+        info!(
+            peer_as = neg.peer_asn,
+            router_id = %neg.peer_bgp_id,
+            hold_time = neg.hold_time,
+            ?families,
+            "session established"
+        );
+        let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
+        io.attach_updates(rx);
+        let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
+        let _ = io.gate.send(Gate::Open(spec.id));
+    }
+}
+
+/// Connects to `remote`, from `local` if given, with the IP TTL set if given.
+async fn connect(
+    remote: SocketAddr,
+    local: Option<IpAddr>,
+    ttl: Option<u32>,
+) -> std::io::Result<TcpStream> {
+    let socket = Socket::new(
+        Domain::for_address(remote),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    if let Some(ttl) = ttl {
+        if remote.is_ipv4() {
+            socket.set_ttl_v4(ttl)?;
+        } else {
+            socket.set_unicast_hops_v6(ttl)?;
+        }
+    }
+    if let Some(local) = local {
+        socket.bind(&SocketAddr::new(local, 0).into())?;
+    }
+    let socket = TcpSocket::from_std_stream(socket.into());
+    tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(remote))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
+}
