@@ -4,7 +4,10 @@
 //! and one more module in `src/lib.rs`.
 
 /// The `.proto` files to compile, relative to this crate.
-const PROTOS: &[&str] = &["proto/petrel/ipam/v1/ipam.proto"];
+const PROTOS: &[&str] = &[
+    "proto/petrel/bgpd/v1/bgpd.proto",
+    "proto/petrel/ipam/v1/ipam.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

@@ -20,14 +20,19 @@ use std::time::Duration;
 use bgp_proto::PathAttributes;
 use bgp_proto::attr::{self as wire_attr, AttrValue, Communities, LargeCommunities};
 use socket2::{Domain, Protocol, Socket, Type};
+use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::config::{self, Config};
-use crate::fsm::{FsmConfigError, Stop};
-use crate::peer::{self, PeerCmd, PeerHandle, PeerSpec};
-use crate::rib::{self, BestRoute, LocalIdentity, LocalRoute, Rib, RibMsg, RibOptions};
+use crate::control::{Control, ControlError, ControlMsg, PeerEvent, ReloadReport};
+use crate::peer::PeerCmd;
+use crate::rib::{
+    self, BestRoute, EventSender, LocalIdentity, LocalRoute, Rib, RibMsg, RibOptions,
+};
 
 /// Messages queued to the RIB task (each may carry hundreds of UPDATEs).
 const RIB_QUEUE: usize = 64;
@@ -46,28 +51,75 @@ pub enum DaemonError {
         /// Why.
         source: std::io::Error,
     },
-    /// A neighbour's settings are not acceptable to the session FSM.
-    #[error("neighbor {addr}: {source}")]
-    Neighbor {
-        /// The neighbour.
-        addr: IpAddr,
+    /// The metrics endpoint could not be bound.
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Metrics {
+        /// The address.
+        addr: SocketAddr,
         /// Why.
-        source: FsmConfigError,
+        source: std::io::Error,
     },
+    /// The API could not be served.
+    #[error("API: {0}")]
+    Api(#[from] crate::api::ApiError),
+}
+
+/// What the API and tests use to reach the daemon's tasks. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DaemonHandle {
+    /// The RIB task.
+    pub rib: mpsc::Sender<RibMsg>,
+    /// The control task.
+    pub control: mpsc::Sender<ControlMsg>,
+    /// Best-path change batches.
+    pub events: EventSender,
+    /// Peer state changes.
+    pub peer_events: broadcast::Sender<PeerEvent>,
+    /// Changes at every start.
+    pub instance_id: String,
+    /// When this instance started.
+    pub started: Instant,
+    /// The BGP listen addresses.
+    pub listen: Vec<SocketAddr>,
+    /// Time the RIB spends per batch of received messages.
+    pub update_latency: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl DaemonHandle {
+    /// Sends a request to the control task and waits for its answer.
+    pub async fn control<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> ControlMsg,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.control.send(make(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Sends a request to the RIB task and waits for its answer.
+    pub async fn rib<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> RibMsg) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.rib.send(make(tx)).await.ok()?;
+        rx.await.ok()
+    }
 }
 
 /// A running daemon.
 #[derive(Debug)]
 pub struct Daemon {
-    rib: mpsc::Sender<RibMsg>,
-    peers: HashMap<IpAddr, PeerHandle>,
+    handle: DaemonHandle,
     listeners: Vec<tokio::task::JoinHandle<()>>,
-    local_addrs: Vec<SocketAddr>,
+    api: crate::api::Served,
+    metrics: Option<SocketAddr>,
+    control_task: tokio::task::JoinHandle<()>,
 }
 
 impl Daemon {
-    /// Starts everything `config` describes.
-    pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+    /// Starts everything `config` describes. `config_path` is re-read on reload.
+    pub async fn start_from(
+        config: &Config,
+        config_path: Option<PathBuf>,
+    ) -> Result<Daemon, DaemonError> {
         let g = &config.global;
         let opts = RibOptions {
             local: LocalIdentity {
@@ -88,28 +140,25 @@ impl Daemon {
             })?);
         }
         let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
-        tokio::spawn(Rib::new(opts).run(rib_rx));
-
-        let mut peers = HashMap::new();
-        for (i, n) in config.neighbors.iter().enumerate() {
-            let spec = PeerSpec {
-                id: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                neighbor: n.clone(),
-                local_asn: g.asn,
-                router_id: g.router_id,
-            };
-            let handle =
-                peer::spawn(spec, rib_tx.clone()).map_err(|source| DaemonError::Neighbor {
-                    addr: n.address,
-                    source,
-                })?;
-            peers.insert(n.address, handle);
-        }
+        let rib = Rib::new(opts);
+        let events = rib.events();
+        let update_latency = rib.latency();
+        tokio::spawn(rib.run(rib_rx));
         let routes = config.originate.iter().map(local_route).collect();
         let _ = rib_tx.send(RibMsg::SetOriginated(routes)).await;
 
-        let dispatch: HashMap<IpAddr, mpsc::Sender<PeerCmd>> =
-            peers.iter().map(|(a, h)| (*a, h.cmds.clone())).collect();
+        let (dispatch_tx, dispatch_rx) = watch::channel(Arc::new(HashMap::new()));
+        let peer_events = broadcast::channel(1024).0;
+        let (control_tx, control_rx) = mpsc::channel(64);
+        let control = Control::new(
+            config.clone(),
+            config_path,
+            rib_tx.clone(),
+            peer_events.clone(),
+            dispatch_tx,
+        );
+        let control_task = tokio::spawn(control.run(control_rx));
+
         let mut listeners = Vec::new();
         let mut local_addrs = Vec::new();
         for listener in sockets {
@@ -117,64 +166,146 @@ impl Daemon {
                 info!(addr = %a, "listening for BGP connections");
                 local_addrs.push(a);
             }
-            listeners.push(tokio::spawn(accept_loop(listener, dispatch.clone())));
+            listeners.push(tokio::spawn(accept_loop(listener, dispatch_rx.clone())));
+        }
+        let handle = DaemonHandle {
+            rib: rib_tx,
+            control: control_tx,
+            events,
+            peer_events,
+            instance_id: instance_id(),
+            started: Instant::now(),
+            listen: local_addrs,
+            update_latency,
+        };
+        let api = match crate::api::serve(&handle, &config.api).await {
+            Ok(api) => api,
+            Err(e) => {
+                for l in &listeners {
+                    l.abort();
+                }
+                let _ = handle
+                    .control(|tx| ControlMsg::Shutdown(String::new(), tx))
+                    .await;
+                return Err(DaemonError::Api(e));
+            }
+        };
+        let mut metrics = None;
+        if let Some(addr) = config.metrics.listen {
+            match crate::metrics::serve(addr, handle.clone()).await {
+                Ok((bound, task)) => {
+                    metrics = Some(bound);
+                    listeners.push(task);
+                }
+                Err(source) => {
+                    for l in &listeners {
+                        l.abort();
+                    }
+                    let _ = handle
+                        .control(|tx| ControlMsg::Shutdown(String::new(), tx))
+                        .await;
+                    return Err(DaemonError::Metrics { addr, source });
+                }
+            }
         }
         Ok(Daemon {
-            rib: rib_tx,
-            peers,
+            handle,
             listeners,
-            local_addrs,
+            api,
+            control_task,
+            metrics,
         })
+    }
+
+    /// Starts a daemon from a configuration without a file behind it (no reload).
+    pub async fn start(config: &Config) -> Result<Daemon, DaemonError> {
+        Self::start_from(config, None).await
+    }
+
+    /// Where the metrics are served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+    }
+
+    /// The handle the API uses.
+    pub fn handle(&self) -> &DaemonHandle {
+        &self.handle
     }
 
     /// The addresses the listeners are bound to (useful with port 0).
     pub fn local_addrs(&self) -> &[SocketAddr] {
-        &self.local_addrs
+        &self.handle.listen
     }
 
     /// A copy of the Loc-RIB's best routes.
     pub async fn best_routes(&self) -> Vec<BestRoute> {
-        let (tx, rx) = oneshot::channel();
-        if self.rib.send(RibMsg::Dump(tx)).await.is_err() {
-            return Vec::new();
-        }
-        rx.await.unwrap_or_default()
+        self.handle.rib(RibMsg::Dump).await.unwrap_or_default()
     }
 
     /// Replaces the locally originated routes.
     pub async fn set_originated(&self, routes: Vec<LocalRoute>) {
-        let _ = self.rib.send(RibMsg::SetOriginated(routes)).await;
+        let _ = self.handle.rib.send(RibMsg::SetOriginated(routes)).await;
     }
 
     /// The session state of the neighbour at `addr`.
-    pub fn peer_state(&self, addr: IpAddr) -> Option<crate::fsm::State> {
-        self.peers.get(&addr).map(|h| *h.state.borrow())
+    pub async fn peer_state(&self, addr: IpAddr) -> Option<crate::fsm::State> {
+        let peers = self.handle.control(ControlMsg::Peers).await?;
+        peers
+            .into_iter()
+            .find(|p| p.neighbor.address == addr)
+            .map(|p| p.status.state)
+    }
+
+    /// Re-reads the configuration file.
+    pub async fn reload(&self) -> Result<ReloadReport, ControlError> {
+        self.handle
+            .control(ControlMsg::Reload)
+            .await
+            .unwrap_or_else(|| Err(ControlError::Precondition("bgpd is shutting down".into())))
     }
 
     /// Sends every peer a Cease (Administrative Shutdown with `message`) and stops.
     pub async fn shutdown(self, message: &str) {
-        for l in &self.listeners {
-            l.abort();
+        for task in self.listeners.iter().chain(&self.api.tasks) {
+            task.abort();
         }
-        for h in self.peers.values() {
-            let _ = h
-                .cmds
-                .send(PeerCmd::Stop(Stop::Shutdown(Some(message.to_string()))))
-                .await;
+        if let Some(path) = &self.api.socket {
+            let _ = std::fs::remove_file(path);
         }
-        let tasks: Vec<_> = self.peers.into_values().map(|h| h.task).collect();
-        // Dropping the command senders (moved into the handles) ends the tasks once
-        // their Cease is on its way.
-        let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(tasks)).await;
+        let _ = self
+            .handle
+            .control(|tx| ControlMsg::Shutdown(message.to_string(), tx))
+            .await;
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.control_task).await;
         // Give writers a moment to flush the NOTIFICATIONs.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-/// Runs the daemon until `signal` resolves, then shuts down.
-pub async fn run(config: &Config, signal: impl Future<Output = ()>) -> Result<(), DaemonError> {
-    let daemon = Daemon::start(config).await?;
-    signal.await;
+/// A random identifier for this start of the daemon.
+fn instance_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// Runs the daemon until `signal` resolves, reloading the configuration file on SIGHUP.
+pub async fn run(
+    config: &Config,
+    path: Option<PathBuf>,
+    signal: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let daemon = Daemon::start_from(config, path).await?;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            () = &mut signal => break,
+            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => {
+                info!("SIGHUP: reloading the configuration");
+                // The control task logs the outcome.
+                let _ = daemon.reload().await;
+            }
+        }
+    }
     info!("shutting down");
     daemon.shutdown("bgpd shutting down").await;
     Ok(())
@@ -193,7 +324,10 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-async fn accept_loop(listener: TcpListener, peers: HashMap<IpAddr, mpsc::Sender<PeerCmd>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    peers: watch::Receiver<Arc<HashMap<IpAddr, mpsc::Sender<PeerCmd>>>>,
+) {
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(x) => x,
@@ -207,7 +341,8 @@ async fn accept_loop(listener: TcpListener, peers: HashMap<IpAddr, mpsc::Sender<
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
-        match peers.get(&ip) {
+        let peer = peers.borrow().get(&ip).cloned();
+        match peer {
             Some(tx) => {
                 if tx.send(PeerCmd::Inbound(stream)).await.is_err() {
                     debug!(%from, "peer task gone; connection dropped");

@@ -17,6 +17,9 @@ struct Args {
     /// Validate this configuration file, print the problems, and exit.
     #[arg(long, value_name = "PATH")]
     check_config: Option<PathBuf>,
+    /// Serve the API on this unix socket instead of the configured one.
+    #[arg(long, value_name = "PATH")]
+    api_socket: Option<PathBuf>,
     /// Log filter (tracing EnvFilter syntax); RUST_LOG overrides it.
     #[arg(long, default_value = "info")]
     log: String,
@@ -52,7 +55,7 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_target(false)
         .init();
-    match run(path) {
+    match run(path, args.api_socket) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bgpd: {e:#}");
@@ -61,14 +64,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(path: PathBuf) -> anyhow::Result<()> {
-    let config = bgpd::config::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+fn run(path: PathBuf, api_socket: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut config = bgpd::config::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(socket) = api_socket {
+        config.api.socket = Some(socket);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        bgpd::daemon::run(&config, shutdown_signal())
+        bgpd::daemon::run(&config, Some(path), shutdown_signal())
             .await
             .context("cannot start")
     })

@@ -797,6 +797,8 @@ fn every_key_is_documented_in_its_section() {
             "## `[[originate]]`",
             with_originate("prefix = \"10.0.0.0/8\"\nzzz = 1"),
         ),
+        ("## `[api]`", format!("{GLOBAL}[api]\nzzz = 1\n")),
+        ("## `[metrics]`", format!("{GLOBAL}[metrics]\nzzz = 1\n")),
     ] {
         let start = docs.find(section).unwrap_or_else(|| panic!("no {section}"));
         let rest = &docs[start + section.len()..];

@@ -12,7 +12,10 @@ use bgpd::fsm::State;
 use bgpd::rib::BestRoute;
 use ipnet::IpNet;
 
+/// Starts a daemon; the API socket is off (several daemons share this process).
 async fn start(toml: &str) -> Daemon {
+    let toml = format!("{toml}\n[api]\nsocket = \"\"\n");
+    let toml = toml.as_str();
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -83,8 +86,8 @@ families = ["ipv4-unicast", "ipv6-unicast"]
     ))
     .await;
     eventually("session established", async || {
-        (a.peer_state(ip("127.0.0.2")) == Some(State::Established)
-            && b.peer_state(ip("127.0.0.1")) == Some(State::Established))
+        (a.peer_state(ip("127.0.0.2")).await == Some(State::Established)
+            && b.peer_state(ip("127.0.0.1")).await == Some(State::Established))
         .then_some(())
     })
     .await;
@@ -182,7 +185,10 @@ prefix = "203.0.113.0/24"
         route(&a, "203.0.113.0/24").await.is_none().then_some(())
     })
     .await;
-    assert_ne!(a.peer_state(ip("127.0.0.2")), Some(State::Established));
+    assert_ne!(
+        a.peer_state(ip("127.0.0.2")).await,
+        Some(State::Established)
+    );
     a.shutdown("test over").await;
 }
 

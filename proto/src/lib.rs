@@ -23,3 +23,8 @@ api_package!(
     /// Pod address management on a node, called by the CNI plugin over a unix socket.
     ipam::v1 = "petrel.ipam.v1"
 );
+
+api_package!(
+    /// The BGP daemon's API: global settings, peers, paths, tables, watch and reload.
+    bgpd::v1 = "petrel.bgpd.v1"
+);

@@ -33,7 +33,11 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     let global_table = root.table(p, "global");
     let neighbor_tables = root.tables(p, "neighbors");
     let originate_tables = root.tables(p, "originate");
+    let api_table = root.table(p, "api").ok().flatten();
+    let metrics_table = root.table(p, "metrics").ok().flatten();
     root.finish(p);
+    let api = super::services::api(api_table, p);
+    let metrics = super::services::metrics(metrics_table, p);
 
     let (local_asn, global) = match global_table {
         Ok(Some(table)) => global(table, p),
@@ -67,6 +71,8 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
             global,
             neighbors: neighbors.into_iter().collect::<Option<_>>()?,
             originate: originate.into_iter().collect::<Option<_>>()?,
+            api: api?,
+            metrics: metrics?,
         })
     });
     problems.finish(config)

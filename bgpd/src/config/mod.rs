@@ -12,9 +12,10 @@ mod attrs;
 mod build;
 mod error;
 mod reader;
+mod services;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ::config::{FileFormat, Source};
@@ -53,6 +54,52 @@ pub struct Config {
     pub neighbors: Vec<Neighbor>,
     /// `[[originate]]`, in file order; prefixes are unique.
     pub originate: Vec<Originate>,
+    /// `[api]`: where the gRPC API is served.
+    pub api: Api,
+    /// `[metrics]`: where Prometheus metrics are served.
+    pub metrics: Metrics,
+}
+
+/// Default path of the API's unix socket.
+pub const DEFAULT_API_SOCKET: &str = "/run/petrel/bgpd.sock";
+
+/// `[api]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    /// The unix socket (mode 0660); `None` when disabled with `socket = ""`.
+    pub socket: Option<PathBuf>,
+    /// TCP addresses; none unless configured.
+    pub listen: Vec<SocketAddr>,
+    /// TLS for the TCP listeners.
+    pub tls: Option<ApiTls>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            socket: Some(PathBuf::from(DEFAULT_API_SOCKET)),
+            listen: Vec::new(),
+            tls: None,
+        }
+    }
+}
+
+/// TLS settings of the API's TCP listeners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTls {
+    /// PEM certificate chain of the server.
+    pub cert: PathBuf,
+    /// PEM private key of the server.
+    pub key: PathBuf,
+    /// PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Address of the Prometheus endpoint (`/metrics`); off unless configured.
+    pub listen: Option<SocketAddr>,
 }
 
 impl Config {

@@ -14,8 +14,10 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::io::{Gate, ReadEvent, WriteCmd, reader, writer};
+use super::status::PeerCounters;
 use crate::fsm::{Fsm, Timer};
 use crate::rib::RibMsg;
+use std::sync::Arc;
 
 /// Capacity of the control queue to a writer (OPEN, KEEPALIVE, NOTIFICATION).
 const CONTROL_QUEUE: usize = 16;
@@ -42,6 +44,7 @@ impl Io {
         fsm: &Fsm,
         events: &mpsc::Sender<(u64, ReadEvent)>,
         rib: &mpsc::Sender<RibMsg>,
+        counters: &Arc<PeerCounters>,
     ) -> std::io::Result<Io> {
         let local = stream.local_addr()?;
         let remote = stream.peer_addr()?;
@@ -56,8 +59,15 @@ impl Io {
             events.clone(),
             rib.clone(),
             gate_rx,
+            Arc::clone(counters),
         ));
-        let writer_task = tokio::spawn(writer(write, tag, wrx, events.clone()));
+        let writer_task = tokio::spawn(writer(
+            write,
+            tag,
+            wrx,
+            events.clone(),
+            Arc::clone(counters),
+        ));
         Ok(Io {
             tag,
             local,

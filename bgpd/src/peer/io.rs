@@ -20,7 +20,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::codec::FramedRead;
 use tracing::debug;
 
+use super::status::PeerCounters;
 use crate::rib::{PeerId, RibMsg};
+use bgp_proto::MessageType;
+use std::sync::Arc;
 
 /// Frames handled per batch sent to the RIB.
 const BATCH: usize = 512;
@@ -60,6 +63,7 @@ pub(crate) async fn reader(
     events: mpsc::Sender<(u64, ReadEvent)>,
     rib: mpsc::Sender<RibMsg>,
     mut gate: watch::Receiver<Gate>,
+    counters: Arc<PeerCounters>,
 ) {
     let mut frames = FramedRead::new(read, BgpCodec::new());
     // A peer sends its KEEPALIVE (confirming our OPEN) before any UPDATE.
@@ -82,6 +86,7 @@ pub(crate) async fn reader(
                 return;
             }
         };
+        counters.received.count(first.kind());
         let first = match first {
             Message::Update(u) if confirmed => u,
             other => {
@@ -123,6 +128,12 @@ pub(crate) async fn reader(
                 Some(None) | None => break,
             }
         }
+        counters
+            .received
+            .add(MessageType::Update, (updates.len() - 1) as u64);
+        if let Some(Ok(m)) = &tail {
+            counters.received.count(m.kind());
+        }
         if rib.send(RibMsg::Updates { peer, updates }).await.is_err() {
             return;
         }
@@ -160,6 +171,7 @@ pub(crate) async fn writer(
     tag: u64,
     mut cmds: mpsc::Receiver<WriteCmd>,
     events: mpsc::Sender<(u64, ReadEvent)>,
+    counters: Arc<PeerCounters>,
 ) {
     let mut updates: Option<mpsc::Receiver<Bytes>> = None;
     loop {
@@ -187,6 +199,7 @@ pub(crate) async fn writer(
                 }
             },
         };
+        counters.sent.count_frames(&bytes);
         if let Err(e) = write.write_all(&bytes).await {
             debug!(error = %e, "write failed");
             let _ = events

@@ -14,6 +14,7 @@
 
 mod conn;
 mod io;
+pub mod status;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -29,10 +30,12 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::conn::{Conn, Io};
 use self::io::{Gate, ReadEvent};
+use self::status::{PeerCounters, PeerStatus, SessionInfo};
 use crate::config::Neighbor;
 use crate::fsm::collision::{self, Placement, Survivor};
 use crate::fsm::{Action, Event, Fsm, FsmConfig, FsmConfigError, State, Stop};
 use crate::rib::{PeerId, PeerInfo, RibMsg};
+use std::sync::Arc;
 
 /// Longest wait for an outbound TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -98,15 +101,21 @@ pub enum PeerCmd {
     Start,
     /// Disable the session with this reason.
     Stop(Stop),
+    /// Ask the peer to send its routes again (ROUTE-REFRESH for every family in use).
+    RefreshIn,
 }
 
 /// A running peer task.
 #[derive(Debug)]
 pub struct PeerHandle {
+    /// The session id used with the RIB.
+    pub id: PeerId,
     /// Commands to the task.
     pub cmds: mpsc::Sender<PeerCmd>,
-    /// The session state, as operators see it.
-    pub state: watch::Receiver<State>,
+    /// The session as operators see it.
+    pub status: watch::Receiver<PeerStatus>,
+    /// Messages sent and received.
+    pub counters: Arc<PeerCounters>,
     /// The task; it ends when `cmds` is dropped.
     pub task: JoinHandle<()>,
 }
@@ -115,10 +124,12 @@ pub struct PeerHandle {
 pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, FsmConfigError> {
     let fsm = Fsm::new(spec.fsm_config())?;
     let (cmds, cmd_rx) = mpsc::channel(16);
-    let (state_tx, state) = watch::channel(State::Idle);
+    let (status_tx, status) = watch::channel(PeerStatus::new(spec.neighbor.enabled));
+    let counters = Arc::new(PeerCounters::default());
     let (events_tx, events_rx) = mpsc::channel(64);
     let span = info_span!("peer", peer = %spec.neighbor.address);
     let enabled = spec.neighbor.enabled;
+    let id = spec.id;
     let task = PeerTask {
         spec,
         rib,
@@ -127,10 +138,17 @@ pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, Fs
         events_tx,
         connecting: None,
         next_tag: 0,
-        state_tx,
+        status_tx,
+        counters: Arc::clone(&counters),
     };
     let task = tokio::spawn(task.run(cmd_rx, events_rx, enabled).instrument(span));
-    Ok(PeerHandle { cmds, state, task })
+    Ok(PeerHandle {
+        id,
+        cmds,
+        status,
+        counters,
+        task,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +165,8 @@ struct PeerTask {
     events_tx: mpsc::Sender<(u64, ReadEvent)>,
     connecting: Option<JoinHandle<std::io::Result<TcpStream>>>,
     next_tag: u64,
-    state_tx: watch::Sender<State>,
+    status_tx: watch::Sender<PeerStatus>,
+    counters: Arc<PeerCounters>,
 }
 
 impl PeerTask {
@@ -194,8 +213,8 @@ impl PeerTask {
                 Some(s) => s.fsm.state().max(self.main.fsm.state()),
                 None => self.main.fsm.state(),
             };
-            self.state_tx
-                .send_if_modified(|s| std::mem::replace(s, state) != state);
+            self.status_tx
+                .send_if_modified(|s| std::mem::replace(&mut s.state, state) != state);
         }
         if let Some(h) = self.connecting.take() {
             h.abort();
@@ -211,9 +230,38 @@ impl PeerTask {
 
     async fn on_cmd(&mut self, cmd: PeerCmd) {
         match cmd {
-            PeerCmd::Start => self.feed(Which::Main, Event::ManualStart).await,
-            PeerCmd::Stop(stop) => self.stop(stop).await,
+            PeerCmd::Start => {
+                self.status_tx.send_modify(|s| s.enabled = true);
+                self.feed(Which::Main, Event::ManualStart).await;
+            }
+            PeerCmd::Stop(stop) => {
+                self.status_tx.send_modify(|s| s.enabled = false);
+                self.stop(stop).await;
+            }
             PeerCmd::Inbound(stream) => self.on_inbound(stream).await,
+            PeerCmd::RefreshIn => self.refresh_in(),
+        }
+    }
+
+    fn refresh_in(&mut self) {
+        let Some(neg) = self
+            .main
+            .fsm
+            .negotiated()
+            .filter(|_| self.main.fsm.state() == State::Established)
+        else {
+            return;
+        };
+        if !neg.route_refresh {
+            warn!("soft reset in: the peer does not support route refresh");
+            return;
+        }
+        let families: Vec<Family> = neg.families.clone();
+        for family in families {
+            self.send(
+                Which::Main,
+                &Message::RouteRefresh(bgp_proto::RouteRefresh::new(family)),
+            );
         }
     }
 
@@ -259,10 +307,11 @@ impl PeerTask {
         self.next_tag += 1;
         let tag = self.next_tag;
         let (events, rib) = (self.events_tx.clone(), self.rib.clone());
+        let counters = Arc::clone(&self.counters);
         let Some(conn) = self.conn(which) else {
             return false;
         };
-        match Io::spawn(stream, tag, &conn.fsm, &events, &rib) {
+        match Io::spawn(stream, tag, &conn.fsm, &events, &rib, &counters) {
             Ok(io) => {
                 debug!(local = %io.local, remote = %io.remote, "connection up");
                 conn.io = Some(io);
@@ -427,12 +476,20 @@ impl PeerTask {
             Action::SessionEstablished(neg) => self.established(which, *neg).await,
             Action::SessionDown(reason) => {
                 warn!(%reason, "session down");
+                self.status_tx.send_modify(|s| {
+                    s.session = None;
+                    s.last_error = Some(reason.to_string());
+                });
                 if let Some(io) = self.conn(which).and_then(|c| c.io.as_mut()) {
                     io.stop_reader().await;
                 }
                 let _ = self.rib.send(RibMsg::PeerDown { peer: self.spec.id }).await;
             }
-            Action::AttemptFailed(reason) => debug!(%reason, "attempt failed"),
+            Action::AttemptFailed(reason) => {
+                debug!(%reason, "attempt failed");
+                self.status_tx
+                    .send_modify(|s| s.last_error = Some(reason.to_string()));
+            }
         }
     }
 
@@ -474,8 +531,21 @@ impl PeerTask {
             ?families,
             "session established"
         );
+        let session = SessionInfo {
+            peer_router_id: neg.peer_bgp_id,
+            peer_asn: neg.peer_asn,
+            hold_time: neg.hold_time,
+            keepalive: neg.keepalive,
+            families: families.clone(),
+            four_octet_as: neg.encode.four_octet_as,
+            route_refresh: neg.route_refresh,
+            extended_message: neg.encode.extended_message,
+            local: io.local,
+            since: Instant::now(),
+        };
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
         io.attach_updates(rx);
+        self.status_tx.send_modify(|s| s.session = Some(session));
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
         let _ = io.gate.send(Gate::Open(spec.id));
     }

@@ -15,7 +15,7 @@ use tracing::warn;
 use super::bitset::BitSet;
 use super::import::{LocalIdentity, RouteAttrs};
 use super::table::Table;
-use super::{DEFAULT_LOCAL_PREF, FamilyKey, LOCAL_PEER, Path, PeerId, PeerInfo};
+use super::{DEFAULT_LOCAL_PREF, FamilyKey, Path, PeerId, PeerInfo, is_local};
 
 /// Prefixes handled per chunk: bounds the time one peer holds the RIB task and the size
 /// of one chunk (tens of kilobytes).
@@ -79,6 +79,16 @@ impl ExportState {
 
     fn has_work(&self) -> bool {
         !self.queue.is_empty() || self.eor_pending
+    }
+
+    /// Whether the prefix `id` is advertised to this peer.
+    pub(crate) fn is_advertised(&self, id: u32) -> bool {
+        self.advertised.contains(id)
+    }
+
+    /// How many prefixes are advertised to this peer.
+    pub(crate) fn advertised_count(&self) -> u64 {
+        self.advertised.iter().count() as u64
     }
 }
 
@@ -214,7 +224,7 @@ fn export_family<K: FamilyKey>(
 }
 
 /// Whether `path` may be advertised to `to` (RFC 4271 9.1.3, RFC 1997, RFC 4456).
-fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) -> bool {
+pub(super) fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) -> bool {
     if path.peer == to.id {
         return false;
     }
@@ -231,7 +241,7 @@ fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) -> bool {
     }
     let allowed = match source {
         // Only our own routes have no source peer.
-        None => path.peer == LOCAL_PEER,
+        None => is_local(path.peer),
         // iBGP-learned paths go to iBGP peers only by route reflection.
         Some(s) if s.ibgp && to.ibgp => s.rr_client || to.rr_client,
         Some(_) => true,
@@ -242,7 +252,7 @@ fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) -> bool {
 
 /// The attributes and next hop `to` receives for a path learned from `source` (None:
 /// originated here).
-fn transform(
+pub(super) fn transform(
     route: &RouteAttrs,
     source: Option<&PeerInfo>,
     to: &PeerInfo,

@@ -16,6 +16,7 @@ pub mod bitset;
 mod export;
 pub mod import;
 pub mod intern;
+pub mod query;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -42,8 +43,24 @@ use self::table::{BEST_STALE, NO_BEST, Table};
 
 /// Identifies a peer session inside the daemon.
 pub type PeerId = u32;
-/// The pseudo-peer that owns locally originated routes.
+/// The pseudo-peer that owns routes originated by the configuration file.
 pub const LOCAL_PEER: PeerId = 0;
+/// The pseudo-peer that owns routes originated through the API.
+pub const API_PEER: PeerId = u32::MAX;
+
+/// Whether paths of `peer` are originated by this router.
+pub fn is_local(peer: PeerId) -> bool {
+    peer == LOCAL_PEER || peer == API_PEER
+}
+
+/// Prefix counts of one peer, per family: (IPv4, IPv6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerPrefixes {
+    /// Paths accepted from the peer (in its Adj-RIB-In).
+    pub accepted: (u64, u64),
+    /// Prefixes advertised to the peer.
+    pub advertised: (u64, u64),
+}
 /// LOCAL_PREF assumed when a path has none.
 pub const DEFAULT_LOCAL_PREF: u32 = 100;
 
@@ -110,10 +127,52 @@ pub enum RibMsg {
         /// The family to re-send.
         family: Family,
     },
-    /// Replaces the whole set of locally originated routes.
+    /// Replaces the whole set of routes originated by the configuration file.
     SetOriginated(Vec<LocalRoute>),
+    /// Adds (or replaces) routes originated through the API.
+    AddPaths(Vec<LocalRoute>),
+    /// Withdraws a route originated through the API; answers whether there was one.
+    DeletePath {
+        /// The prefix.
+        prefix: IpNet,
+        /// Whether a path was removed.
+        reply: oneshot::Sender<bool>,
+    },
+    /// One chunk of a listing.
+    List {
+        /// What to list.
+        query: query::ListQuery,
+        /// Where to start.
+        cursor: query::Cursor,
+        /// The chunk.
+        reply: oneshot::Sender<query::ListChunk>,
+    },
+    /// Prefix and path counts of a table: (IPv4 prefixes, IPv6 prefixes, paths).
+    Counts {
+        /// The table.
+        table: query::TableKind,
+        /// The counts.
+        reply: oneshot::Sender<(u64, u64, u64)>,
+    },
+    /// Prefix counts of every established peer.
+    PeerPrefixes(oneshot::Sender<HashMap<PeerId, PeerPrefixes>>),
+    /// Our AS and router id changed (only while no peer is up).
+    SetIdentity(LocalIdentity),
+    /// Table sizes.
+    Stats(oneshot::Sender<RibStats>),
     /// A copy of the Loc-RIB best routes, for inspection.
     Dump(oneshot::Sender<Vec<BestRoute>>),
+}
+
+/// Table sizes, as [`RibMsg::Stats`] reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RibStats {
+    /// IPv4 prefixes with a best path.
+    pub ipv4_prefixes: u64,
+    /// IPv6 prefixes with a best path.
+    pub ipv6_prefixes: u64,
+    /// Distinct attribute sets held.
+    pub attribute_sets: u64,
 }
 
 /// One best route, as [`RibMsg::Dump`] reports it.
@@ -252,23 +311,24 @@ impl<K: FamilyKey> FamilyRib<K> {
         peer: PeerId,
         path_id: u32,
         interner: &mut Interner<RouteAttrs>,
-    ) {
+    ) -> bool {
         let Some(id) = self.table.id(&prefix) else {
-            return;
+            return false;
         };
         let Some(entry) = self.table.get_mut(id) else {
-            return;
+            return false;
         };
         let Some(pos) = entry
             .paths
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         else {
-            return;
+            return false;
         };
         let path = entry.remove_path(pos);
         interner.release(path.attrs);
         self.mark(id);
+        true
     }
 
     /// Removes every path of `peer`.
@@ -305,7 +365,14 @@ pub struct Rib {
     peers: HashMap<PeerId, PeerState>,
     originated: Vec<LocalRoute>,
     epoch: u64,
+    events: tokio::sync::broadcast::Sender<Arc<Vec<query::BestPathChange>>>,
+    latency: prometheus_client::metrics::histogram::Histogram,
 }
+
+/// Batches of best-path changes; a receiver that falls behind sees `Lagged`.
+pub type EventSender = tokio::sync::broadcast::Sender<Arc<Vec<query::BestPathChange>>>;
+/// Batches kept for watchers before a slow one lags.
+pub const EVENT_BUFFER: usize = 1024;
 
 type WriteReady = std::pin::Pin<
     Box<dyn std::future::Future<Output = (PeerId, u64, Option<mpsc::OwnedPermit<Bytes>>)> + Send>,
@@ -322,7 +389,19 @@ impl Rib {
             peers: HashMap::new(),
             originated: Vec::new(),
             epoch: 0,
+            events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
+            latency: crate::metrics::update_latency_histogram(),
         }
+    }
+
+    /// The histogram of time spent per batch of messages (shared with the metrics).
+    pub fn latency(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.latency.clone()
+    }
+
+    /// The sender of best-path change batches; subscribe to it to watch.
+    pub fn events(&self) -> EventSender {
+        self.events.clone()
     }
 
     /// Runs the RIB task until every sender of `rx` is gone.
@@ -332,6 +411,7 @@ impl Rib {
             tokio::select! {
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
+                    let started = std::time::Instant::now();
                     self.handle(msg);
                     // Take what is already queued as one batch before deciding.
                     for _ in 0..256 {
@@ -341,6 +421,7 @@ impl Rib {
                         }
                     }
                     self.run_decisions();
+                    self.latency.observe(started.elapsed().as_secs_f64());
                 }
                 Some((peer, epoch, permit)) = writes.next(), if !writes.is_empty() => {
                     if let Some(state) = self.peers.get_mut(&peer).filter(|s| s.epoch == epoch) {
@@ -389,6 +470,42 @@ impl Rib {
                 }
             }
             RibMsg::SetOriginated(routes) => self.set_originated(routes),
+            RibMsg::AddPaths(routes) => {
+                for r in &routes {
+                    self.announce_local(API_PEER, r);
+                }
+            }
+            RibMsg::DeletePath { prefix, reply } => {
+                let removed = match prefix {
+                    IpNet::V4(p) => self.v4.withdraw(p.trunc(), API_PEER, 0, &mut self.interner),
+                    IpNet::V6(p) => self.v6.withdraw(p.trunc(), API_PEER, 0, &mut self.interner),
+                };
+                let _ = reply.send(removed);
+            }
+            RibMsg::List {
+                query,
+                cursor,
+                reply,
+            } => {
+                let _ = reply.send(self.list(&query, cursor));
+            }
+            RibMsg::Counts { table, reply } => {
+                let (v4, p4) = query::count(&self.v4.table, table, &self.peers);
+                let (v6, p6) = query::count(&self.v6.table, table, &self.peers);
+                let _ = reply.send((v4, v6, p4 + p6));
+            }
+            RibMsg::PeerPrefixes(reply) => {
+                let _ = reply.send(self.peer_prefixes());
+            }
+            RibMsg::SetIdentity(local) => self.opts.local = local,
+            RibMsg::Stats(reply) => {
+                let (v4, v6) = self.counts();
+                let _ = reply.send(RibStats {
+                    ipv4_prefixes: v4 as u64,
+                    ipv6_prefixes: v6 as u64,
+                    attribute_sets: self.interner.len() as u64,
+                });
+            }
             RibMsg::Dump(reply) => {
                 let _ = reply.send(self.dump());
             }
@@ -466,48 +583,100 @@ impl Rib {
     fn set_originated(&mut self, routes: Vec<LocalRoute>) {
         for old in std::mem::take(&mut self.originated) {
             if !routes.iter().any(|r| r.prefix == old.prefix) {
-                match old.prefix {
+                let _ = match old.prefix {
                     IpNet::V4(p) => self
                         .v4
                         .withdraw(p.trunc(), LOCAL_PEER, 0, &mut self.interner),
                     IpNet::V6(p) => self
                         .v6
                         .withdraw(p.trunc(), LOCAL_PEER, 0, &mut self.interner),
-                }
+                };
             }
         }
         for r in &routes {
-            let family = match r.prefix {
-                IpNet::V4(_) => Family::IPV4_UNICAST,
-                IpNet::V6(_) => Family::IPV6_UNICAST,
-            };
-            let next_hop = match r.next_hop {
-                Some(IpAddr::V4(a)) => NextHop::V4(a),
-                Some(IpAddr::V6(a)) => NextHop::V6 {
-                    global: a,
-                    link_local: None,
-                },
-                None => RouteAttrs::unspecified_next_hop(family),
-            };
-            let mut attrs = r.attrs.clone();
-            if attrs.origin().is_none() {
-                attrs.set_origin(bgp_proto::attr::Origin::Igp);
-            }
-            if attrs.as_path().is_none() {
-                attrs.set_as_path(AsPath::new());
-            }
-            let a = self.interner.intern(RouteAttrs { attrs, next_hop });
-            match r.prefix {
-                IpNet::V4(p) => self
-                    .v4
-                    .announce(p.trunc(), LOCAL_PEER, 0, &a, &mut self.interner),
-                IpNet::V6(p) => self
-                    .v6
-                    .announce(p.trunc(), LOCAL_PEER, 0, &a, &mut self.interner),
-            }
-            self.interner.release(a);
+            self.announce_local(LOCAL_PEER, r);
         }
         self.originated = routes;
+    }
+
+    fn announce_local(&mut self, owner: PeerId, r: &LocalRoute) {
+        let family = match r.prefix {
+            IpNet::V4(_) => Family::IPV4_UNICAST,
+            IpNet::V6(_) => Family::IPV6_UNICAST,
+        };
+        let next_hop = match r.next_hop {
+            Some(IpAddr::V4(a)) => NextHop::V4(a),
+            Some(IpAddr::V6(a)) => NextHop::V6 {
+                global: a,
+                link_local: None,
+            },
+            None => RouteAttrs::unspecified_next_hop(family),
+        };
+        let mut attrs = r.attrs.clone();
+        if attrs.origin().is_none() {
+            attrs.set_origin(bgp_proto::attr::Origin::Igp);
+        }
+        if attrs.as_path().is_none() {
+            attrs.set_as_path(AsPath::new());
+        }
+        let a = self.interner.intern(RouteAttrs { attrs, next_hop });
+        match r.prefix {
+            IpNet::V4(p) => self
+                .v4
+                .announce(p.trunc(), owner, 0, &a, &mut self.interner),
+            IpNet::V6(p) => self
+                .v6
+                .announce(p.trunc(), owner, 0, &a, &mut self.interner),
+        }
+        self.interner.release(a);
+    }
+
+    fn list(&self, query: &query::ListQuery, cursor: query::Cursor) -> query::ListChunk {
+        let reader = query::Reader {
+            peers: &self.peers,
+            local: &self.opts.local,
+        };
+        let mut paths = Vec::new();
+        let mut budget = query.limit.max(1);
+        let wants = |f: Family| query.family.is_none_or(|q| q == f);
+        if cursor.family == 0
+            && wants(Family::IPV4_UNICAST)
+            && let Some(id) = reader.list(&self.v4.table, cursor.id, query, &mut paths, &mut budget)
+        {
+            return query::ListChunk {
+                paths,
+                next: Some(query::Cursor { family: 0, id }),
+            };
+        }
+        let start = if cursor.family == 1 { cursor.id } else { 0 };
+        let next = if wants(Family::IPV6_UNICAST) {
+            reader
+                .list(&self.v6.table, start, query, &mut paths, &mut budget)
+                .map(|id| query::Cursor { family: 1, id })
+        } else {
+            None
+        };
+        query::ListChunk { paths, next }
+    }
+
+    fn peer_prefixes(&self) -> HashMap<PeerId, PeerPrefixes> {
+        let mut v4 = HashMap::new();
+        let mut v6 = HashMap::new();
+        query::accepted(&self.v4.table, &mut v4);
+        query::accepted(&self.v6.table, &mut v6);
+        self.peers
+            .iter()
+            .map(|(id, s)| {
+                let counts = PeerPrefixes {
+                    accepted: (
+                        v4.get(id).copied().unwrap_or(0),
+                        v6.get(id).copied().unwrap_or(0),
+                    ),
+                    advertised: (s.v4.advertised_count(), s.v6.advertised_count()),
+                };
+                (*id, counts)
+            })
+            .collect()
     }
 
     /// Runs the decision process on every prefix changed since the last run and queues
@@ -517,8 +686,27 @@ impl Rib {
             peers: &self.peers,
             opts: &self.opts,
         };
-        let changed_v4 = decide_dirty(&mut self.v4, &ctx);
-        let changed_v6 = decide_dirty(&mut self.v6, &ctx);
+        let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
+        let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
+        if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
+            let reader = query::Reader {
+                peers: &self.peers,
+                local: &self.opts.local,
+            };
+            let mut batch = Vec::with_capacity(changed_v4.len() + changed_v6.len());
+            for (id, had) in changed_v4.iter().zip(had_v4) {
+                if let Some(e) = self.v4.table.get(*id) {
+                    batch.push(reader.change(e, had));
+                }
+            }
+            for (id, had) in changed_v6.iter().zip(had_v6) {
+                if let Some(e) = self.v6.table.get(*id) {
+                    batch.push(reader.change(e, had));
+                }
+            }
+            // Never blocks; a watcher that fell behind sees `Lagged`.
+            let _ = self.events.send(Arc::new(batch));
+        }
         for state in self.peers.values_mut() {
             if state.info.families.contains(&Family::IPV4_UNICAST) {
                 state.v4.queue(&changed_v4, &mut self.v4.table);
@@ -621,13 +809,13 @@ impl DecideCtx<'_> {
         let local = &self.opts.local;
         let a = &path.attrs.attrs;
         let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
-            Some(s) if path.peer != LOCAL_PEER => (!s.info.ibgp, s.info.router_id, s.info.addr),
+            Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
             _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
         };
         let as_path = a.as_path();
         Rank {
             local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
-            local: path.peer == LOCAL_PEER,
+            local: is_local(path.peer),
             as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
             origin: a.origin().map_or(2, |o| o.as_u8()),
             med: a.med().unwrap_or(0),
@@ -642,9 +830,14 @@ impl DecideCtx<'_> {
     }
 }
 
-/// Decides every dirty prefix; returns the ids whose best path changed.
-fn decide_dirty<K: FamilyKey>(rib: &mut FamilyRib<K>, ctx: &DecideCtx<'_>) -> Vec<u32> {
+/// Decides every dirty prefix; returns the ids whose best path changed, and for each
+/// whether it had a best path before.
+fn decide_dirty<K: FamilyKey>(
+    rib: &mut FamilyRib<K>,
+    ctx: &DecideCtx<'_>,
+) -> (Vec<u32>, Vec<bool>) {
     let mut changed = Vec::new();
+    let mut had = Vec::new();
     for id in std::mem::take(&mut rib.dirty) {
         rib.dirty_set.remove(id);
         let Some(entry) = rib.table.get_mut(id) else {
@@ -684,9 +877,10 @@ fn decide_dirty<K: FamilyKey>(rib: &mut FamilyRib<K>, ctx: &DecideCtx<'_>) -> Ve
             .map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)));
         if stale || before != after {
             changed.push(id);
+            had.push(stale || before.is_some());
         } else if entry.paths.is_empty() {
             rib.table.remove_if_unused(id);
         }
     }
-    changed
+    (changed, had)
 }

@@ -1,0 +1,508 @@
+//! The `petrel.bgpd.v1.Bgpd` service: each call becomes a message to the control task or
+//! the RIB task with a oneshot reply; streams are fed in batches from their own tasks, so
+//! a slow client only slows itself.
+
+use std::pin::Pin;
+
+use bgp_api::bgpd::v1 as pb;
+use bgp_api::bgpd::v1::bgpd_server::Bgpd;
+use futures::Stream;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert::{self, address, invalid};
+use crate::control::{ControlError, ControlMsg, PeerAction, Source};
+use crate::daemon::DaemonHandle;
+use crate::rib::RibMsg;
+use crate::rib::query::{Cursor, ListQuery, PrefixMatch, TableKind};
+
+/// Paths per ListPaths / Watch dump response.
+const BATCH: usize = 1000;
+/// Responses queued per stream before its producer waits.
+const STREAM_QUEUE: usize = 4;
+
+type Out<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The API service.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    pub(crate) daemon: DaemonHandle,
+}
+
+fn gone() -> Status {
+    Status::unavailable("bgpd is shutting down")
+}
+
+impl From<ControlError> for Status {
+    fn from(e: ControlError) -> Status {
+        match e {
+            ControlError::NoSuchPeer(_) => Status::not_found(e.to_string()),
+            ControlError::PeerExists(_) => Status::already_exists(e.to_string()),
+            ControlError::Invalid(m) => Status::invalid_argument(m),
+            ControlError::Precondition(m) => Status::failed_precondition(m),
+            ControlError::Config(c) => Status::invalid_argument(c.to_string()),
+        }
+    }
+}
+
+impl Service {
+    async fn control<T>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> ControlMsg,
+    ) -> Result<T, Status> {
+        self.daemon.control(make).await.ok_or_else(gone)
+    }
+
+    async fn rib<T>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> RibMsg,
+    ) -> Result<T, Status> {
+        self.daemon.rib(make).await.ok_or_else(gone)
+    }
+
+    async fn identity(&self) -> Result<(u32, std::net::Ipv4Addr), Status> {
+        let g = self.control(ControlMsg::Global).await?;
+        Ok((g.asn, g.router_id))
+    }
+
+    async fn peer_id(&self, field: &str, addr: &str) -> Result<crate::rib::PeerId, Status> {
+        let a = address(field, addr)?;
+        let peers = self.control(ControlMsg::Peers).await?;
+        peers
+            .iter()
+            .find(|p| p.neighbor.address == a)
+            .map(|p| p.id)
+            .ok_or_else(|| Status::not_found(format!("no neighbor {a}")))
+    }
+
+    async fn table(&self, table: i32, peer: &str) -> Result<TableKind, Status> {
+        match pb::Table::try_from(table) {
+            Ok(pb::Table::Loc) => Ok(TableKind::Loc),
+            Ok(pb::Table::AdjIn) => Ok(TableKind::AdjIn(self.peer_id("peer", peer).await?)),
+            Ok(pb::Table::AdjOut) => Ok(TableKind::AdjOut(self.peer_id("peer", peer).await?)),
+            Err(_) => Err(invalid("table", format!("unknown table {table}"))),
+        }
+    }
+
+    async fn act(&self, addr: &str, action: PeerAction) -> Result<(), Status> {
+        let a = address("address", addr)?;
+        self.control(|tx| ControlMsg::Peer(a, action, tx)).await??;
+        Ok(())
+    }
+}
+
+fn message(field: &str, m: &str) -> Result<Option<String>, Status> {
+    if m.len() > 255 {
+        return Err(invalid(
+            field,
+            format!("{} bytes; RFC 9003 allows at most 255", m.len()),
+        ));
+    }
+    Ok((!m.is_empty()).then(|| m.to_string()))
+}
+
+#[tonic::async_trait]
+impl Bgpd for Service {
+    async fn get_global(
+        &self,
+        _: Request<pb::GetGlobalRequest>,
+    ) -> Result<Response<pb::GetGlobalResponse>, Status> {
+        let g = self.control(ControlMsg::Global).await?;
+        let stats = self.rib(RibMsg::Stats).await?;
+        Ok(Response::new(pb::GetGlobalResponse {
+            asn: g.asn,
+            router_id: g.router_id.to_string(),
+            listen_addresses: self.daemon.listen.iter().map(ToString::to_string).collect(),
+            instance_id: self.daemon.instance_id.clone(),
+            uptime_seconds: self.daemon.started.elapsed().as_secs(),
+            peers: u32::try_from(g.peers).unwrap_or(u32::MAX),
+            established_peers: u32::try_from(g.established).unwrap_or(u32::MAX),
+            ipv4_prefixes: stats.ipv4_prefixes,
+            ipv6_prefixes: stats.ipv6_prefixes,
+            attribute_sets: stats.attribute_sets,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }))
+    }
+
+    async fn set_global(
+        &self,
+        r: Request<pb::SetGlobalRequest>,
+    ) -> Result<Response<pb::SetGlobalResponse>, Status> {
+        let r = r.into_inner();
+        let id = match r.router_id {
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| invalid("router_id", format!("{s:?} is not an IPv4 address")))?,
+            ),
+            None => None,
+        };
+        self.control(|tx| ControlMsg::SetGlobal(r.asn, id, tx))
+            .await??;
+        Ok(Response::new(pb::SetGlobalResponse {}))
+    }
+
+    async fn add_peer(
+        &self,
+        r: Request<pb::AddPeerRequest>,
+    ) -> Result<Response<pb::AddPeerResponse>, Status> {
+        let (asn, id) = self.identity().await?;
+        let n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        self.control(|tx| ControlMsg::AddPeer(Box::new(n), Source::Api, tx))
+            .await??;
+        Ok(Response::new(pb::AddPeerResponse {}))
+    }
+
+    async fn update_peer(
+        &self,
+        r: Request<pb::UpdatePeerRequest>,
+    ) -> Result<Response<pb::UpdatePeerResponse>, Status> {
+        let (asn, id) = self.identity().await?;
+        let n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        let reset = self
+            .control(|tx| ControlMsg::UpdatePeer(Box::new(n), tx))
+            .await??;
+        Ok(Response::new(pb::UpdatePeerResponse { reset }))
+    }
+
+    async fn delete_peer(
+        &self,
+        r: Request<pb::DeletePeerRequest>,
+    ) -> Result<Response<pb::DeletePeerResponse>, Status> {
+        let a = address("address", &r.into_inner().address)?;
+        self.control(|tx| ControlMsg::DeletePeer(a, tx)).await??;
+        Ok(Response::new(pb::DeletePeerResponse {}))
+    }
+
+    async fn list_peers(
+        &self,
+        _: Request<pb::ListPeersRequest>,
+    ) -> Result<Response<pb::ListPeersResponse>, Status> {
+        let peers = self.control(ControlMsg::Peers).await?;
+        let prefixes = self.rib(RibMsg::PeerPrefixes).await?;
+        let peers = peers
+            .iter()
+            .map(|p| convert::peer(p, prefixes.get(&p.id)))
+            .collect();
+        Ok(Response::new(pb::ListPeersResponse { peers }))
+    }
+
+    async fn get_peer(
+        &self,
+        r: Request<pb::GetPeerRequest>,
+    ) -> Result<Response<pb::GetPeerResponse>, Status> {
+        let a = address("address", &r.into_inner().address)?;
+        let peers = self.control(ControlMsg::Peers).await?;
+        let p = peers
+            .iter()
+            .find(|p| p.neighbor.address == a)
+            .ok_or_else(|| Status::not_found(format!("no neighbor {a}")))?;
+        let prefixes = self.rib(RibMsg::PeerPrefixes).await?;
+        Ok(Response::new(pb::GetPeerResponse {
+            peer: Some(convert::peer(p, prefixes.get(&p.id))),
+        }))
+    }
+
+    async fn reset_peer(
+        &self,
+        r: Request<pb::ResetPeerRequest>,
+    ) -> Result<Response<pb::ResetPeerResponse>, Status> {
+        let r = r.into_inner();
+        let msg = message("message", &r.message)?;
+        match pb::ResetMode::try_from(r.mode) {
+            Ok(pb::ResetMode::Hard) => self.act(&r.address, PeerAction::HardReset(msg)).await?,
+            Ok(pb::ResetMode::SoftIn) => self.act(&r.address, PeerAction::SoftIn).await?,
+            Ok(pb::ResetMode::SoftOut) => self.act(&r.address, PeerAction::SoftOut).await?,
+            Ok(pb::ResetMode::Soft) => {
+                self.act(&r.address, PeerAction::SoftIn).await?;
+                self.act(&r.address, PeerAction::SoftOut).await?;
+            }
+            Err(_) => return Err(invalid("mode", format!("unknown reset mode {}", r.mode))),
+        }
+        Ok(Response::new(pb::ResetPeerResponse {}))
+    }
+
+    async fn enable_peer(
+        &self,
+        r: Request<pb::EnablePeerRequest>,
+    ) -> Result<Response<pb::EnablePeerResponse>, Status> {
+        self.act(&r.into_inner().address, PeerAction::Enable)
+            .await?;
+        Ok(Response::new(pb::EnablePeerResponse {}))
+    }
+
+    async fn disable_peer(
+        &self,
+        r: Request<pb::DisablePeerRequest>,
+    ) -> Result<Response<pb::DisablePeerResponse>, Status> {
+        let r = r.into_inner();
+        let msg = message("message", &r.message)?;
+        self.act(&r.address, PeerAction::Disable(msg)).await?;
+        Ok(Response::new(pb::DisablePeerResponse {}))
+    }
+
+    async fn add_path(
+        &self,
+        r: Request<pb::AddPathRequest>,
+    ) -> Result<Response<pb::AddPathResponse>, Status> {
+        let route = convert::local_route(r.into_inner().path)?;
+        self.daemon
+            .rib
+            .send(RibMsg::AddPaths(vec![route]))
+            .await
+            .map_err(|_| gone())?;
+        Ok(Response::new(pb::AddPathResponse {}))
+    }
+
+    async fn delete_path(
+        &self,
+        r: Request<pb::DeletePathRequest>,
+    ) -> Result<Response<pb::DeletePathResponse>, Status> {
+        let prefix = convert::prefix("prefix", &r.into_inner().prefix)?;
+        if !self
+            .rib(|reply| RibMsg::DeletePath { prefix, reply })
+            .await?
+        {
+            return Err(Status::not_found(format!(
+                "no path for {prefix} was added through the API"
+            )));
+        }
+        Ok(Response::new(pb::DeletePathResponse {}))
+    }
+
+    async fn add_path_stream(
+        &self,
+        r: Request<Streaming<pb::AddPathRequest>>,
+    ) -> Result<Response<pb::AddPathStreamResponse>, Status> {
+        let mut stream = r.into_inner();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut added = 0u64;
+        while let Some(req) = stream.next().await {
+            let req = req?;
+            batch.push(
+                convert::local_route(req.path)
+                    .map_err(|s| invalid(&format!("request {added}"), s.message()))?,
+            );
+            added += 1;
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                self.daemon
+                    .rib
+                    .send(RibMsg::AddPaths(full))
+                    .await
+                    .map_err(|_| gone())?;
+            }
+        }
+        if !batch.is_empty() {
+            self.daemon
+                .rib
+                .send(RibMsg::AddPaths(batch))
+                .await
+                .map_err(|_| gone())?;
+        }
+        Ok(Response::new(pb::AddPathStreamResponse { added }))
+    }
+
+    type ListPathsStream = Out<pb::ListPathsResponse>;
+
+    async fn list_paths(
+        &self,
+        r: Request<pb::ListPathsRequest>,
+    ) -> Result<Response<Self::ListPathsStream>, Status> {
+        let r = r.into_inner();
+        if !matches!(pb::Table::try_from(r.table), Ok(pb::Table::Loc)) && r.peer.is_empty() {
+            return Err(invalid(
+                "peer",
+                "required for the adj-in and adj-out tables",
+            ));
+        }
+        let table = self.table(r.table, &r.peer).await?;
+        let family = convert::family_from("family", r.family)?;
+        let mode = match pb::Match::try_from(r.r#match) {
+            Ok(pb::Match::Exact) => PrefixMatch::Exact,
+            Ok(pb::Match::Longer) => PrefixMatch::Longer,
+            Ok(pb::Match::Shorter) => PrefixMatch::Shorter,
+            Err(_) => return Err(invalid("match", format!("unknown match {}", r.r#match))),
+        };
+        let prefix = if r.prefix.is_empty() {
+            None
+        } else {
+            let p: ipnet::IpNet = r
+                .prefix
+                .parse()
+                .or_else(|_| r.prefix.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "prefix",
+                        format!("{:?} is not a prefix or address", r.prefix),
+                    )
+                })?;
+            Some((p, mode))
+        };
+        let query = ListQuery {
+            table,
+            family,
+            prefix,
+            all_paths: r.all_paths,
+            limit: BATCH,
+        };
+        let (tx, rx) = mpsc::channel(STREAM_QUEUE);
+        let daemon = self.daemon.clone();
+        tokio::spawn(async move {
+            let mut cursor = Cursor::default();
+            loop {
+                let q = query.clone();
+                let Some(chunk) = daemon
+                    .rib(|reply| RibMsg::List {
+                        query: q,
+                        cursor,
+                        reply,
+                    })
+                    .await
+                else {
+                    let _ = tx.send(Err(gone())).await;
+                    return;
+                };
+                if !chunk.paths.is_empty() {
+                    let paths = chunk.paths.iter().map(convert::path).collect();
+                    if tx.send(Ok(pb::ListPathsResponse { paths })).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+                match chunk.next {
+                    Some(next) => cursor = next,
+                    None => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_table_counts(
+        &self,
+        r: Request<pb::GetTableCountsRequest>,
+    ) -> Result<Response<pb::GetTableCountsResponse>, Status> {
+        let r = r.into_inner();
+        let table = self.table(r.table, &r.peer).await?;
+        let (v4, v6, paths) = self.rib(|reply| RibMsg::Counts { table, reply }).await?;
+        Ok(Response::new(pb::GetTableCountsResponse {
+            ipv4_prefixes: v4,
+            ipv6_prefixes: v6,
+            paths,
+        }))
+    }
+
+    type WatchStream = Out<pb::WatchResponse>;
+
+    async fn watch(
+        &self,
+        r: Request<pb::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let r = r.into_inner();
+        if !r.peer_events && !r.best_path_events {
+            return Err(invalid(
+                "peer_events",
+                "ask for peer_events, best_path_events or both",
+            ));
+        }
+        // Subscribe before the dump so that no change falls between the two.
+        let mut best = r.best_path_events.then(|| self.daemon.events.subscribe());
+        let mut peers = r.peer_events.then(|| self.daemon.peer_events.subscribe());
+        let (tx, rx) = mpsc::channel(STREAM_QUEUE);
+        let daemon = self.daemon.clone();
+        tokio::spawn(async move {
+            if r.initial_dump && r.best_path_events && !dump(&daemon, &tx).await {
+                return;
+            }
+            loop {
+                let response = tokio::select! {
+                    b = async { match best.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match b {
+                        Ok(batch) => pb::WatchResponse { events: batch.iter().map(super::watch::best_path_event).collect(), ..Default::default() },
+                        Err(broadcast::error::RecvError::Lagged(_)) => pb::WatchResponse { lagged: true, ..Default::default() },
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                    p = async { match peers.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match p {
+                        Ok(e) => pb::WatchResponse { events: vec![super::watch::peer_event(&e)], ..Default::default() },
+                        Err(broadcast::error::RecvError::Lagged(_)) => pb::WatchResponse { lagged: true, ..Default::default() },
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    },
+                };
+                let last = response.lagged;
+                if tx.send(Ok(response)).await.is_err() || last {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn reload(
+        &self,
+        _: Request<pb::ReloadRequest>,
+    ) -> Result<Response<pb::ReloadResponse>, Status> {
+        let report = self.control(ControlMsg::Reload).await??;
+        let s = |v: &[std::net::IpAddr]| v.iter().map(ToString::to_string).collect();
+        Ok(Response::new(pb::ReloadResponse {
+            peers_added: s(&report.added),
+            peers_removed: s(&report.removed),
+            peers_changed: s(&report.changed),
+            peers_reset: s(&report.reset),
+            originated_added: u32::try_from(report.originated_added).unwrap_or(u32::MAX),
+            originated_removed: u32::try_from(report.originated_removed).unwrap_or(u32::MAX),
+        }))
+    }
+}
+
+/// Sends every best path as ADDED, then the end-of-dump marker. False if the client left.
+async fn dump(daemon: &DaemonHandle, tx: &mpsc::Sender<Result<pb::WatchResponse, Status>>) -> bool {
+    // Every path, so that the multipath sets can be given; a chunk never splits a prefix.
+    let query = ListQuery {
+        table: TableKind::Loc,
+        family: None,
+        prefix: None,
+        all_paths: true,
+        limit: BATCH,
+    };
+    let mut cursor = Cursor::default();
+    loop {
+        let q = query.clone();
+        let Some(chunk) = daemon
+            .rib(|reply| RibMsg::List {
+                query: q,
+                cursor,
+                reply,
+            })
+            .await
+        else {
+            return false;
+        };
+        if !chunk.paths.is_empty() {
+            let events = chunk
+                .paths
+                .chunk_by(|a, b| a.prefix == b.prefix)
+                .filter_map(super::watch::dumped)
+                .collect();
+            if tx
+                .send(Ok(pb::WatchResponse {
+                    events,
+                    ..Default::default()
+                }))
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+        match chunk.next {
+            Some(next) => cursor = next,
+            None => break,
+        }
+    }
+    tx.send(Ok(pb::WatchResponse {
+        initial_dump_done: true,
+        ..Default::default()
+    }))
+    .await
+    .is_ok()
+}

@@ -1,0 +1,105 @@
+//! What a peer task publishes about its session: state, uptime, last error, negotiated
+//! parameters and message counters. Read by the API and the metrics; never by the
+//! protocol code.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bgp_proto::{Family, MessageType};
+use tokio::time::Instant;
+
+use crate::fsm::State;
+
+/// Messages of each type, counted as they are read or written.
+#[derive(Debug, Default)]
+pub struct MessageCounters {
+    by_type: [AtomicU64; 5],
+}
+
+impl MessageCounters {
+    /// Counts one message of `kind`.
+    pub fn count(&self, kind: MessageType) {
+        self.add(kind, 1);
+    }
+
+    /// Counts `n` messages of `kind`.
+    pub fn add(&self, kind: MessageType, n: u64) {
+        let i = kind as usize - 1;
+        if let Some(c) = self.by_type.get(i) {
+            c.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts the messages in a buffer of whole encoded messages.
+    pub fn count_frames(&self, mut buf: &[u8]) {
+        while let Some(len) = bgp_proto::frame_len(buf) {
+            if let Some(kind) = buf.get(18).copied().and_then(MessageType::from_u8) {
+                self.count(kind);
+            }
+            buf = buf.get(len..).unwrap_or_default();
+        }
+    }
+
+    /// OPEN, UPDATE, NOTIFICATION, KEEPALIVE and ROUTE-REFRESH counts.
+    pub fn snapshot(&self) -> [u64; 5] {
+        std::array::from_fn(|i| self.by_type[i].load(Ordering::Relaxed))
+    }
+}
+
+/// Sent and received message counters of a peer, over all its sessions.
+#[derive(Debug, Default)]
+pub struct PeerCounters {
+    /// Messages we wrote.
+    pub sent: MessageCounters,
+    /// Messages we read.
+    pub received: MessageCounters,
+}
+
+/// What the OPEN exchange settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The peer's BGP identifier.
+    pub peer_router_id: Ipv4Addr,
+    /// The peer's AS.
+    pub peer_asn: u32,
+    /// Negotiated hold time, seconds.
+    pub hold_time: u16,
+    /// Keepalive interval, seconds.
+    pub keepalive: u16,
+    /// Families in use.
+    pub families: Vec<Family>,
+    /// 4-octet AS numbers.
+    pub four_octet_as: bool,
+    /// Both sides support route refresh.
+    pub route_refresh: bool,
+    /// Extended messages.
+    pub extended_message: bool,
+    /// Our end of the connection.
+    pub local: SocketAddr,
+    /// When it was established.
+    pub since: Instant,
+}
+
+/// The session as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStatus {
+    /// FSM state (the more advanced of two connections during a collision).
+    pub state: State,
+    /// Set while Established.
+    pub session: Option<SessionInfo>,
+    /// Why the session last went down or failed to come up.
+    pub last_error: Option<String>,
+    /// Administratively enabled.
+    pub enabled: bool,
+}
+
+impl PeerStatus {
+    pub(crate) fn new(enabled: bool) -> Self {
+        PeerStatus {
+            state: State::Idle,
+            session: None,
+            last_error: None,
+            enabled,
+        }
+    }
+}
