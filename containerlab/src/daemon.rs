@@ -5,10 +5,10 @@
 //! | FRR    | `/usr/lib/frr/bgpd -Z -f DIR/frr.conf -i DIR/bgpd.pid --vty_socket DIR -P 0`     |
 //! | BIRD   | `bird -f -c CONF -s DIR/bird.ctl -P DIR/bird.pid`                                |
 //! | GoBGP  | `gobgpd -f CONF -t toml --api-hosts 127.0.0.1:50051 --pprof-disable`             |
-//! | Petrel | `bgpd --config CONF`                                                             |
+//! | Petrel | `bgpd --config CONF --api-socket DIR/bgpd.sock`                                  |
 //!
 //! A daemon is ready when FRR's `bgpd.vty` or BIRD's socket exists, `gobgp global` answers,
-//! or (Petrel) something listens on port 179 in the namespace.
+//! or (Petrel) its API socket exists.
 //!
 //! `DIR` is the node's run directory; standard output and error go to `DIR/daemon.log`.
 
@@ -27,6 +27,8 @@ use crate::{LabError, Software};
 
 /// FRR's BGP daemon, run without zebra.
 pub(crate) const FRR_BGPD: &str = "/usr/lib/frr/bgpd";
+/// The API socket of a Petrel node, in its run directory.
+pub(crate) const PETREL_SOCKET: &str = "bgpd.sock";
 /// GoBGP's API address inside each namespace (its own loopback).
 pub(crate) const GOBGP_API_PORT: &str = "50051";
 const GOBGP_API: &str = "127.0.0.1:50051";
@@ -113,7 +115,12 @@ impl Daemon {
             Software::Petrel => (
                 bgpd.map(Path::to_path_buf)
                     .unwrap_or_else(|| PathBuf::from("bgpd")),
-                vec!["--config".into(), config.as_os_str().to_owned()],
+                vec![
+                    "--config".into(),
+                    config.as_os_str().to_owned(),
+                    "--api-socket".into(),
+                    path(PETREL_SOCKET),
+                ],
             ),
         };
         Ok(Some(Daemon {
@@ -173,7 +180,13 @@ impl Daemon {
             return Err(LabError::AlreadyRunning(node.to_string()));
         }
         // Leftovers of a killed run would make the readiness probe pass too early.
-        for stale in ["bird.ctl", "bird.pid", "bgpd.vty", "bgpd.pid"] {
+        for stale in [
+            "bird.ctl",
+            "bird.pid",
+            "bgpd.vty",
+            "bgpd.pid",
+            PETREL_SOCKET,
+        ] {
             let _ = std::fs::remove_file(self.dir.join(stale));
         }
         let log_path = self.log_path();
@@ -236,13 +249,8 @@ impl Daemon {
                     sys::run(probe, Duration::from_secs(2), "gobgp global")
                         .is_ok_and(|o| o.status.success())
                 }
-                // Its API is still being written: ready once it listens for BGP.
-                Software::Petrel => {
-                    let mut probe = sys::in_netns(netns, "ss");
-                    probe.args(["-Hltn", "sport = :179"]);
-                    sys::run(probe, Duration::from_secs(2), "ss")
-                        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
-                }
+                // bgpd binds its API socket after its BGP listeners.
+                Software::Petrel => self.dir.join(PETREL_SOCKET).exists(),
                 Software::None => true,
             };
             up.then_some(true)

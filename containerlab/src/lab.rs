@@ -298,6 +298,11 @@ impl Lab {
             .map_or_else(|| n.dir.join("exec.log"), Daemon::log_path))
     }
 
+    /// The API socket of a Petrel node (`bgpctl --api unix://PATH`).
+    pub fn bgpd_socket(&self, node: &str) -> Result<PathBuf, LabError> {
+        Ok(self.node(node)?.dir.join(crate::daemon::PETREL_SOCKET))
+    }
+
     /// Runs a program inside a node's namespace (bounded to 30 s) and returns its output,
     /// whatever its exit status.
     pub fn exec(&self, node: &str, argv: &[&str]) -> Result<Output, LabError> {
