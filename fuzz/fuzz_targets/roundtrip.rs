@@ -10,6 +10,11 @@ fuzz_target!(|input: (FuzzCtx, &[u8])| {
     let Ok(first) = Message::decode(data, &ctx.decode()) else {
         return;
     };
+    // An UPDATE with RFC 7606 errors re-encodes without what was malformed, so only clean
+    // decodes must come back equal (fuzz/regressions/roundtrip-*.bin).
+    if matches!(&first, Message::Update(u) if !u.errors.is_empty()) {
+        return;
+    }
     let bytes = match first.to_bytes(&ctx.encode()) {
         Ok(b) => b,
         // A decoded value may legitimately not re-encode (e.g. it only fits as received
