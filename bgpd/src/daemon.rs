@@ -222,6 +222,11 @@ impl Daemon {
         Self::start_from(config, None).await
     }
 
+    /// The TCP addresses the API is served on.
+    pub fn api_addrs(&self) -> &[SocketAddr] {
+        &self.api.tcp
+    }
+
     /// Where the metrics are served, if anywhere.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use bgp_api::bgpd::v1::bgpd_server::BgpdServer;
 use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tracing::{info, warn};
@@ -42,11 +43,17 @@ pub enum ApiError {
         /// Why.
         source: std::io::Error,
     },
-    /// TLS is configured but not available in this build.
-    #[error(
-        "[api] tls_cert/tls_key: TLS for the API is not supported yet; serve it on the unix socket or on localhost"
-    )]
-    TlsUnsupported,
+    /// A TLS file could not be read.
+    #[error("[api] TLS file {path}: {source}")]
+    TlsFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS settings were refused.
+    #[error("[api] TLS: {0}")]
+    Tls(String),
 }
 
 /// The running API servers.
@@ -56,14 +63,29 @@ pub struct Served {
     pub tasks: Vec<JoinHandle<()>>,
     /// The unix socket to remove at shutdown.
     pub socket: Option<PathBuf>,
+    /// The TCP addresses bound (useful with port 0).
+    pub tcp: Vec<std::net::SocketAddr>,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ApiError> {
+    std::fs::read(path).map_err(|source| ApiError::TlsFile { path: path.to_path_buf(), source })
+}
+
+/// The server TLS settings: our certificate and key, and with a client CA, mutual TLS.
+fn tls_config(t: &config::ApiTls) -> Result<ServerTlsConfig, ApiError> {
+    let identity = Identity::from_pem(read(&t.cert)?, read(&t.key)?);
+    let mut tls = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &t.client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(tls)
 }
 
 /// Starts the API servers the configuration asks for.
 pub async fn serve(daemon: &DaemonHandle, cfg: &config::Api) -> Result<Served, ApiError> {
-    if cfg.tls.is_some() {
-        return Err(ApiError::TlsUnsupported);
-    }
+    let tls = cfg.tls.as_ref().map(tls_config).transpose()?;
     let mut tasks = Vec::new();
+    let mut tcp = Vec::new();
     if let Some(path) = &cfg.socket {
         let listener = unix_listener(path).await?;
         info!(socket = %path.display(), "API listening");
@@ -88,13 +110,19 @@ pub async fn serve(daemon: &DaemonHandle, cfg: &config::Api) -> Result<Served, A
                 addr: *addr,
                 source,
             })?;
-        info!(%addr, "API listening");
+        let bound = listener.local_addr().map_err(|source| ApiError::Tcp { addr: *addr, source })?;
+        info!(addr = %bound, tls = tls.is_some(), "API listening");
+        tcp.push(bound);
         let service = BgpdServer::new(service::Service {
             daemon: daemon.clone(),
         });
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &tls {
+            builder = builder.tls_config(tls.clone()).map_err(|e| ApiError::Tls(e.to_string()))?;
+        }
         tasks.push(tokio::spawn(async move {
             let incoming = TcpListenerStream::new(listener);
-            if let Err(e) = tonic::transport::Server::builder()
+            if let Err(e) = builder
                 .add_service(service)
                 .serve_with_incoming(incoming)
                 .await
@@ -106,6 +134,7 @@ pub async fn serve(daemon: &DaemonHandle, cfg: &config::Api) -> Result<Served, A
     Ok(Served {
         tasks,
         socket: cfg.socket.clone(),
+        tcp,
     })
 }
 
