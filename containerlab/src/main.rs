@@ -13,8 +13,10 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signal::Signal;
 use petrel_lab::{Lab, LabOptions, Topology};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -55,14 +57,16 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    // Block the stop signals before any thread exists, so that every thread inherits the
-    // mask and the signals wait for `sigwait` instead of killing us mid-teardown. Daemons
-    // and commands start with an empty mask (std resets it in the child).
-    let stop = stop_signals();
-    if let Err(e) = stop.thread_block() {
-        eprintln!("petrel-lab: cannot block signals: {e}");
-        return ExitCode::FAILURE;
-    }
+    // Handle (not block) the stop signals, so that they wait for us instead of killing us
+    // mid-teardown. A blocked mask would be inherited by every daemon and command we start
+    // (exec keeps it), and they would never see their SIGTERM; handlers are reset by exec.
+    let stop = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("petrel-lab: cannot handle signals: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -79,15 +83,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn stop_signals() -> SigSet {
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.add(Signal::SIGHUP);
-    set
+/// The name of a signal number, for messages.
+fn signal_name(signal: i32) -> String {
+    Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.to_string())
 }
 
-fn run(cli: Cli, stop: SigSet) -> Result<ExitCode> {
+fn run(cli: Cli, mut stop: Signals) -> Result<ExitCode> {
     let mut options = LabOptions::default();
     options.bgpd = cli.bgpd;
     match cli.command {
@@ -123,8 +124,8 @@ fn run(cli: Cli, stop: SigSet) -> Result<ExitCode> {
                 .with_context(|| format!("cannot build {}", file.display()))?;
             print!("{}", lab.summary());
             println!("lab is up; Ctrl-C or SIGTERM tears it down");
-            let signal = stop.wait().context("waiting for a signal")?;
-            println!("{signal}: tearing down lab {}", lab.name());
+            let signal = stop.forever().next().context("waiting for a signal")?;
+            println!("{}: tearing down lab {}", signal_name(signal), lab.name());
             lab.down()?;
             Ok(ExitCode::SUCCESS)
         }
@@ -150,7 +151,11 @@ fn run(cli: Cli, stop: SigSet) -> Result<ExitCode> {
 
 /// Runs the user's command with the lab's environment; a stop signal sent to us is passed on
 /// to it (a Ctrl-C at the terminal reaches it directly).
-fn run_beside(lab: &Lab, command: &[String], stop: SigSet) -> Result<std::process::ExitStatus> {
+fn run_beside(
+    lab: &Lab,
+    command: &[String],
+    mut stop: Signals,
+) -> Result<std::process::ExitStatus> {
     let mut cmd = match command {
         [script] => {
             let mut c = Command::new("sh");
@@ -176,9 +181,9 @@ fn run_beside(lab: &Lab, command: &[String], stop: SigSet) -> Result<std::proces
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     // Lives until the process exits; it only ever waits for a signal.
     std::thread::spawn(move || {
-        while let Ok(signal) = stop.wait() {
+        for signal in stop.forever() {
             let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
-            eprintln!("petrel-lab: {signal}: stopping the command");
+            eprintln!("petrel-lab: {}: stopping the command", signal_name(signal));
         }
     });
     child.wait().context("waiting for the command")

@@ -528,7 +528,7 @@ impl PeerTask {
             peer_as = neg.peer_asn,
             router_id = %neg.peer_bgp_id,
             hold_time = neg.hold_time,
-            ?families,
+            families = %family_list(&families),
             "session established"
         );
         let session = SessionInfo {
@@ -549,6 +549,15 @@ impl PeerTask {
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
         let _ = io.gate.send(Gate::Open(spec.id));
     }
+}
+
+/// Families as operators write them: "ipv4-unicast ipv6-unicast".
+pub fn family_list(families: &[Family]) -> String {
+    families
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Connects to `remote`, from `local` if given, with the IP TTL set if given.

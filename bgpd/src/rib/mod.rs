@@ -514,7 +514,7 @@ impl Rib {
 
     fn peer_up(&mut self, info: PeerInfo, out: mpsc::Sender<Bytes>) {
         self.epoch += 1;
-        info!(peer = %info.addr, families = ?info.families, "session up: sending our table");
+        info!(peer = %info.addr, families = %crate::peer::family_list(&info.families), "session up: sending our table");
         let mut state = PeerState::new(info, out, self.epoch);
         if state.info.families.contains(&Family::IPV4_UNICAST) {
             state.v4.start(&mut self.v4.table);
