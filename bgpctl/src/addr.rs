@@ -6,12 +6,15 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use bgp_api::bgpd::v1::GetGlobalRequest;
 use bgp_api::bgpd::v1::bgpd_client::BgpdClient;
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
+use tonic::Request;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::error::Error;
+use crate::error::{Error, connection_failed, lost_connection, transport_failure};
+use crate::tls::Tls;
 
 /// The API address used when neither `--api` nor `BGPCTL_API` is given.
 pub(crate) const DEFAULT_API: &str = "unix:///run/petrel/bgpd.sock";
@@ -27,13 +30,14 @@ pub(crate) type Client = BgpdClient<Channel>;
 pub(crate) enum ApiAddr {
     /// A unix socket: `unix:///run/petrel/bgpd.sock` (or `unix:relative/path`).
     Unix(PathBuf),
-    /// TCP, as an `http://HOST:PORT` URI.
-    Tcp(String),
+    /// TCP: `HOST:PORT`, IPv6 hosts in brackets. `https` when it was written
+    /// `https://HOST:PORT`, which asks for TLS (and so for `--tls-ca`).
+    Tcp { host_port: String, https: bool },
 }
 
 /// Why an `--api` value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}; expected unix:///PATH, HOST:PORT or http://HOST:PORT")]
+#[error("{0}; expected unix:///PATH, HOST:PORT, http://HOST:PORT or https://HOST:PORT")]
 pub(crate) struct AddrError(String);
 
 impl FromStr for ApiAddr {
@@ -60,10 +64,11 @@ impl FromStr for ApiAddr {
         if s.starts_with('/') {
             return Ok(ApiAddr::Unix(PathBuf::from(s)));
         }
-        if s.starts_with("https://") {
-            return Err(AddrError(format!("{s:?}: bgpctl does not speak TLS")));
-        }
-        let hostport = s.strip_prefix("http://").unwrap_or(s);
+        let (hostport, https) = match (s.strip_prefix("https://"), s.strip_prefix("http://")) {
+            (Some(rest), _) => (rest, true),
+            (None, Some(rest)) => (rest, false),
+            (None, None) => (s, false),
+        };
         let hostport = hostport.strip_suffix('/').unwrap_or(hostport);
         if hostport.is_empty() || hostport.contains('/') {
             return Err(AddrError(format!("{s:?}: not an address")));
@@ -82,11 +87,13 @@ impl FromStr for ApiAddr {
             Ok(p) if p != 0 => {}
             _ => return Err(AddrError(format!("{s:?}: bad port {port:?}"))),
         }
-        let uri = format!("http://{hostport}");
-        if Endpoint::from_shared(uri.clone()).is_err() {
+        if Endpoint::from_shared(format!("http://{hostport}")).is_err() {
             return Err(AddrError(format!("{s:?}: not an address")));
         }
-        Ok(ApiAddr::Tcp(uri))
+        Ok(ApiAddr::Tcp {
+            host_port: hostport.to_owned(),
+            https,
+        })
     }
 }
 
@@ -95,17 +102,33 @@ impl fmt::Display for ApiAddr {
         match self {
             ApiAddr::Unix(p) if p.is_absolute() => write!(f, "unix://{}", p.display()),
             ApiAddr::Unix(p) => write!(f, "unix:{}", p.display()),
-            ApiAddr::Tcp(uri) => f.write_str(uri.strip_prefix("http://").unwrap_or(uri)),
+            ApiAddr::Tcp { host_port, .. } => f.write_str(host_port),
         }
     }
 }
 
 impl ApiAddr {
-    /// Connects now, so that an absent daemon is reported before any request is built.
-    pub(crate) async fn connect(&self) -> Result<Client, Error> {
+    /// The host of a TCP address, without the brackets of an IPv6 one; `None` for a unix
+    /// socket.
+    pub(crate) fn host(&self) -> Option<&str> {
+        match self {
+            ApiAddr::Unix(_) => None,
+            ApiAddr::Tcp { host_port, .. } => {
+                let host = host_port
+                    .rsplit_once(':')
+                    .map_or(host_port.as_str(), |(h, _)| h);
+                Some(host.trim_start_matches('[').trim_end_matches(']'))
+            }
+        }
+    }
+
+    /// Connects now, so that an absent daemon (or a failed TLS handshake) is reported before
+    /// any request is built. `tls` applies to TCP addresses only.
+    pub(crate) async fn connect(&self, tls: Option<&Tls>) -> Result<Client, Error> {
+        let with_tls = tls.is_some();
         let unreachable = |e: tonic::transport::Error| Error::Unreachable {
             api: self.to_string(),
-            reason: root_cause(&e),
+            reason: transport_failure(&e, with_tls),
         };
         let channel = match self {
             ApiAddr::Unix(path) => {
@@ -122,30 +145,41 @@ impl ApiAddr {
                     .await
                     .map_err(unreachable)?
             }
-            ApiAddr::Tcp(uri) => Endpoint::from_shared(uri.clone())
-                .map_err(unreachable)?
-                .connect_timeout(CONNECT_TIMEOUT)
-                .connect()
-                .await
-                .map_err(unreachable)?,
+            ApiAddr::Tcp { host_port, .. } => {
+                let scheme = if with_tls { "https" } else { "http" };
+                let mut endpoint = Endpoint::from_shared(format!("{scheme}://{host_port}"))
+                    .map_err(unreachable)?
+                    .connect_timeout(CONNECT_TIMEOUT);
+                if let Some(tls) = tls {
+                    endpoint = endpoint
+                        .tls_config(tls.config.clone().timeout(CONNECT_TIMEOUT))
+                        .map_err(|e| tls.refused(&e))?;
+                }
+                endpoint.connect().await.map_err(unreachable)?
+            }
         };
-        Ok(BgpdClient::new(channel))
+        let mut client = BgpdClient::new(channel);
+        if with_tls {
+            self.confirm_handshake(&mut client).await?;
+        }
+        Ok(client)
     }
-}
 
-/// The innermost cause of an error ("No such file or directory", "Connection refused"),
-/// without the `(os error N)` suffix.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
+    /// With TLS 1.3, bgpd checks the client's certificate after the client is done with its
+    /// part of the handshake, so a refusal only shows at the first call. One call now tells
+    /// a refused handshake apart from what goes wrong in the command itself.
+    async fn confirm_handshake(&self, client: &mut Client) -> Result<(), Error> {
+        let mut request = Request::new(GetGlobalRequest {});
+        request.set_timeout(CONNECT_TIMEOUT);
+        match client.get_global(request).await {
+            Err(status) if connection_failed(&status) => Err(Error::Unreachable {
+                api: self.to_string(),
+                reason: lost_connection(&status, true),
+            }),
+            // bgpd answered, even if with an error: the connection stands.
+            _ => Ok(()),
+        }
     }
-    let text = cause.to_string();
-    let text = match text.find(" (os error ") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    crate::error::one_line(text)
 }
 
 #[cfg(test)]
@@ -182,19 +216,21 @@ mod tests {
         assert!(parse("unix:").unwrap_err().contains("no socket path"));
     }
 
+    fn tcp(host_port: &str, https: bool) -> ApiAddr {
+        ApiAddr::Tcp {
+            host_port: host_port.into(),
+            https,
+        }
+    }
+
     #[test]
     fn tcp_forms() {
+        assert_eq!(parse("127.0.0.1:50051"), Ok(tcp("127.0.0.1:50051", false)));
+        assert_eq!(parse("http://[::1]:50051/"), Ok(tcp("[::1]:50051", false)));
+        assert_eq!(parse("localhost:1"), Ok(tcp("localhost:1", false)));
         assert_eq!(
-            parse("127.0.0.1:50051"),
-            Ok(ApiAddr::Tcp("http://127.0.0.1:50051".into()))
-        );
-        assert_eq!(
-            parse("http://[::1]:50051/"),
-            Ok(ApiAddr::Tcp("http://[::1]:50051".into()))
-        );
-        assert_eq!(
-            parse("localhost:1"),
-            Ok(ApiAddr::Tcp("http://localhost:1".into()))
+            parse("https://bgpd.example:1"),
+            Ok(tcp("bgpd.example:1", true))
         );
         assert_eq!(
             parse("http://[::1]:50051").map(|a| a.to_string()),
@@ -203,26 +239,30 @@ mod tests {
     }
 
     #[test]
+    fn host_is_what_a_certificate_names() {
+        let host = |s: &str| parse(s).unwrap().host().map(str::to_owned);
+        assert_eq!(host("127.0.0.1:50051").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host("https://[::1]:50051").as_deref(), Some("::1"));
+        assert_eq!(host("bgpd.example:1").as_deref(), Some("bgpd.example"));
+        assert_eq!(host("unix:///x.sock"), None);
+    }
+
+    #[test]
     fn bad_addresses_say_what_is_expected() {
         let e = parse("127.0.0.1").unwrap_err();
         assert_eq!(
             e,
-            "\"127.0.0.1\": no port; expected unix:///PATH, HOST:PORT or http://HOST:PORT"
+            "\"127.0.0.1\": no port; expected unix:///PATH, HOST:PORT, http://HOST:PORT or \
+             https://HOST:PORT"
         );
         assert!(parse("::1:50051").unwrap_err().contains("brackets"));
         assert!(parse("host:0").unwrap_err().contains("bad port"));
         assert!(parse("host:http").unwrap_err().contains("bad port"));
-        assert!(parse("https://host:1").unwrap_err().contains("TLS"));
+        assert!(parse("https://host").unwrap_err().contains("no port"));
         assert!(
             parse("http://host:1/path")
                 .unwrap_err()
                 .contains("not an address")
         );
-    }
-
-    #[test]
-    fn root_cause_drops_os_error_suffix() {
-        let e = io::Error::from_raw_os_error(2);
-        assert_eq!(root_cause(&e), "No such file or directory");
     }
 }

@@ -8,6 +8,7 @@ use clap_complete::Shell;
 
 use crate::addr::{ApiAddr, DEFAULT_API};
 use crate::parse::{self, AsPath, Prefix, PrefixFilter};
+use crate::tls::TlsArgs;
 
 /// Manage the Petrel BGP daemon (bgpd) through its gRPC API.
 ///
@@ -15,7 +16,7 @@ use crate::parse::{self, AsPath, Prefix, PrefixFilter};
 #[derive(Debug, Parser)]
 #[command(name = "bgpctl", version, propagate_version = true)]
 pub(crate) struct Cli {
-    /// bgpd's API: unix:///PATH, HOST:PORT or http://HOST:PORT.
+    /// bgpd's API: unix:///PATH, HOST:PORT, http://HOST:PORT or https://HOST:PORT.
     #[arg(
         long,
         global = true,
@@ -25,6 +26,8 @@ pub(crate) struct Cli {
         value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<ApiAddr>())
     )]
     pub(crate) api: ApiAddr,
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
     /// Output format: aligned tables for people, or JSON for scripts.
     #[arg(short, long, global = true, value_enum, default_value_t = Output::Table)]
     pub(crate) output: Output,

@@ -22,7 +22,13 @@ fn clap_definition_is_consistent() {
 fn global_options_anywhere() {
     let cli = parse(&["neighbor", "list", "-o", "json", "--api", "127.0.0.1:50051"]).unwrap();
     assert_eq!(cli.output, Output::Json);
-    assert_eq!(cli.api, ApiAddr::Tcp("http://127.0.0.1:50051".into()));
+    assert_eq!(
+        cli.api,
+        ApiAddr::Tcp {
+            host_port: "127.0.0.1:50051".into(),
+            https: false
+        }
+    );
     let cli = parse(&["--api", "unix:///tmp/b.sock", "global"]).unwrap();
     assert_eq!(cli.api, ApiAddr::Unix("/tmp/b.sock".into()));
     assert_eq!(cli.output, Output::Table);
@@ -32,7 +38,7 @@ fn global_options_anywhere() {
 fn bad_api_address_is_a_usage_error() {
     let e = usage_error(&["--api", "localhost", "global"]);
     assert!(
-        e.contains("no port; expected unix:///PATH, HOST:PORT or http://HOST:PORT"),
+        e.contains("no port; expected unix:///PATH, HOST:PORT, http://HOST:PORT or https://"),
         "{e}"
     );
 }

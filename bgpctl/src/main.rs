@@ -8,6 +8,7 @@ mod commands;
 mod error;
 mod format;
 mod parse;
+mod tls;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -4,15 +4,18 @@
 //! The bgpd binary is taken from the same target directory as this test
 //! (`target/debug/bgpd`); when it is missing it is built first with `cargo build -p bgpd`.
 
+mod common;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{Running, bgpctl, bgpd_binary};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -20,42 +23,9 @@ use serde_json::Value;
 /// How long bgpd may take to open its socket.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running process that is killed when the test ends, passed or failed.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The bgpd binary beside this test's target directory, built when missing.
-fn bgpd_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/debug/deps/daemon-HASH -> target/debug
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/debug");
-    let bgpd = profile_dir.join("bgpd");
-    if !bgpd.exists() {
-        let target_dir = profile_dir.parent().expect("target directory");
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "bgpd", "--manifest-path"])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(target_dir)
-            .status()
-            .expect("run cargo build -p bgpd");
-        assert!(status.success(), "cargo build -p bgpd failed");
-    }
-    assert!(bgpd.exists(), "{} is missing", bgpd.display());
-    bgpd
-}
-
 /// A bgpd with its API at `<dir>/bgpd.sock`.
 struct Daemon {
-    _process: Running,
+    process: Running,
     dir: tempfile::TempDir,
     api: String,
 }
@@ -106,19 +76,12 @@ impl Daemon {
             thread::sleep(Duration::from_millis(50));
         }
         let api = format!("unix://{}", socket.display());
-        Daemon {
-            _process: process,
-            dir,
-            api,
-        }
+        Daemon { process, dir, api }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgpctl"));
-        cmd.arg("--api")
-            .arg(&self.api)
-            .args(args)
-            .env_remove("BGPCTL_API");
+        let mut cmd = bgpctl();
+        cmd.arg("--api").arg(&self.api).args(args);
         cmd
     }
 
@@ -331,6 +294,42 @@ fn monitor_follows_best_paths_until_interrupted() {
     kill(Pid::from_raw(monitor.0.id() as i32), Signal::SIGINT).expect("send SIGINT");
     let status = monitor.0.wait().expect("wait for bgpctl monitor");
     assert!(status.success(), "bgpctl monitor after Ctrl-C: {status}");
+}
+
+#[test]
+fn monitor_exits_3_when_bgpd_stops() {
+    let d = Daemon::start();
+    let mut monitor = d
+        .command(&["monitor", "--dump"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bgpctl monitor");
+    let stdout = monitor.stdout.take().expect("monitor's stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // Once the dump is done, the watch is in place.
+    let first = lines.next().expect("a line from monitor").expect("UTF-8");
+    assert!(
+        first.ends_with("initial dump done, following changes"),
+        "{first}"
+    );
+
+    kill(Pid::from_raw(d.process.0.id() as i32), Signal::SIGTERM).expect("stop bgpd");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(monitor.wait_with_output());
+    });
+    let o = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("bgpctl monitor still running 10 s after bgpd stopped")
+        .expect("wait for bgpctl monitor");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("bgpctl: cannot reach bgpd at {}: ", d.api)),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 /// A port on `ip` that nothing listened on a moment ago.

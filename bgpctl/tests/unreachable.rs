@@ -6,7 +6,15 @@ use std::process::{Command, Output};
 
 fn bgpctl(args: &[&str], api_env: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgpctl"));
-    cmd.args(args).env_remove("BGPCTL_API");
+    cmd.args(args);
+    for var in [
+        "BGPCTL_API",
+        "BGPCTL_TLS_CA",
+        "BGPCTL_TLS_CERT",
+        "BGPCTL_TLS_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
     if let Some(api) = api_env {
         cmd.env("BGPCTL_API", api);
     }

@@ -31,8 +31,9 @@ pub(crate) async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         }
         command => command,
     };
+    let tls = cli.tls.settings(&cli.api)?;
     let mut ctx = Ctx {
-        client: cli.api.connect().await?,
+        client: cli.api.connect(tls.as_ref()).await?,
         api: cli.api,
         output: cli.output,
         out,
