@@ -18,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bgp_proto::PathAttributes;
-use bgp_proto::attr::{self as wire_attr, AttrValue, Communities, LargeCommunities};
+use bgp_proto::attr::{AttrValue, Communities, LargeCommunities};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -362,27 +362,14 @@ async fn accept_loop(
 
 /// The RIB's view of a configured `[[originate]]` entry.
 pub fn local_route(o: &config::Originate) -> LocalRoute {
-    let origin = match o.origin {
-        config::Origin::Igp => wire_attr::Origin::Igp,
-        config::Origin::Egp => wire_attr::Origin::Egp,
-        config::Origin::Incomplete => wire_attr::Origin::Incomplete,
-    };
-    let mut attrs = PathAttributes::new().with(AttrValue::Origin(origin));
+    let mut attrs = PathAttributes::new().with(AttrValue::Origin(o.origin));
     if !o.communities.is_empty() {
-        let c = Communities::new(o.communities.iter().map(|c| wire_attr::Community(c.0)));
-        attrs = attrs.with(AttrValue::Communities(c));
+        attrs = attrs.with(AttrValue::Communities(Communities::new(
+            o.communities.iter().copied(),
+        )));
     }
     if !o.large_communities.is_empty() {
-        let l =
-            LargeCommunities::new(
-                o.large_communities
-                    .iter()
-                    .map(|c| wire_attr::LargeCommunity {
-                        global: c.global,
-                        local1: c.local1,
-                        local2: c.local2,
-                    }),
-            );
+        let l = LargeCommunities::new(o.large_communities.iter().copied());
         attrs = attrs.with(AttrValue::LargeCommunities(l));
     }
     if let Some(med) = o.med {

@@ -56,20 +56,12 @@ impl Community {
         self.0 as u16
     }
 
-    /// The IANA name of a well-known community.
+    /// The name of a well-known community.
     pub fn well_known_name(self) -> Option<&'static str> {
-        Some(match self {
-            Community::GRACEFUL_SHUTDOWN => "graceful-shutdown",
-            Community::ACCEPT_OWN => "accept-own",
-            Community::LLGR_STALE => "llgr-stale",
-            Community::NO_LLGR => "no-llgr",
-            Community::BLACKHOLE => "blackhole",
-            Community::NO_EXPORT => "no-export",
-            Community::NO_ADVERTISE => "no-advertise",
-            Community::NO_EXPORT_SUBCONFED => "no-export-subconfed",
-            Community::NOPEER => "nopeer",
-            _ => return None,
-        })
+        Community::WELL_KNOWN
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(name, _)| *name)
     }
 }
 

@@ -38,6 +38,7 @@ mod list;
 mod mp;
 mod origin;
 mod scalar;
+mod text;
 mod unknown;
 
 use std::fmt;
@@ -57,6 +58,7 @@ pub use self::large_communities::{LargeCommunities, LargeCommunity};
 pub use self::list::PathAttributes;
 pub use self::mp::{MpNlri, MpReach, MpUnreach, NextHop};
 pub use self::origin::Origin;
+pub use self::text::ParseAttrError;
 pub use self::unknown::UnknownAttr;
 pub(crate) use decode::decode_attributes;
 

@@ -13,9 +13,10 @@ use std::fmt;
 use crate::attr::error::AttrErrorKind;
 
 /// Where the route came from; lower is preferred in best-path selection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Origin {
     /// Interior to the originating AS (0).
+    #[default]
     Igp,
     /// Learned through EGP (1).
     Egp,

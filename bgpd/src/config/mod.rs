@@ -8,7 +8,6 @@
 //!
 //! `docs/configuration.md` documents every key; keep it in step with this module.
 
-mod attrs;
 mod build;
 mod error;
 mod reader;
@@ -22,8 +21,10 @@ use ::config::{FileFormat, Source};
 use bgp_proto::Family;
 use ipnet::IpNet;
 
-pub use self::attrs::{Community, LargeCommunity, Origin, ParseAttrError};
 pub use self::error::{ConfigError, Location, Problem};
+/// Attribute values an `[[originate]]` entry sets, in the codec's own types (their text
+/// forms are parsed there).
+pub use bgp_proto::attr::{Community, LargeCommunity, Origin, ParseAttrError};
 
 /// TCP port BGP listens on and connects to (RFC 4271).
 pub const BGP_PORT: u16 = 179;

@@ -1,34 +1,19 @@
-//! Path attribute values an `[[originate]]` entry can set. These are the configuration's own
-//! small types; the daemon maps them onto `bgp_proto::attr` when it builds an UPDATE.
+//! The text forms operators write: `65000:100` or `no-export` for communities,
+//! `65000:1:2` for large communities, `igp` / `egp` / `incomplete` for ORIGIN. Used by the
+//! daemon's configuration and anything else that reads them from people.
 
-use std::fmt;
 use std::str::FromStr;
 
-/// A standard community (RFC 1997): 16-bit ASN in the high half, 16-bit value in the low half.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Community(pub u32);
+use super::{Community, LargeCommunity, Origin};
+
+/// A community, large community or origin that does not parse; the message says what is
+/// expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseAttrError(String);
 
 impl Community {
-    /// `graceful-shutdown` (RFC 8326).
-    pub const GRACEFUL_SHUTDOWN: Community = Community(0xFFFF_0000);
-    /// `accept-own` (RFC 7611).
-    pub const ACCEPT_OWN: Community = Community(0xFFFF_0001);
-    /// `llgr-stale` (RFC 9494).
-    pub const LLGR_STALE: Community = Community(0xFFFF_0006);
-    /// `no-llgr` (RFC 9494).
-    pub const NO_LLGR: Community = Community(0xFFFF_0007);
-    /// `blackhole` (RFC 7999).
-    pub const BLACKHOLE: Community = Community(0xFFFF_029A);
-    /// `no-export` (RFC 1997): do not advertise outside the AS or confederation.
-    pub const NO_EXPORT: Community = Community(0xFFFF_FF01);
-    /// `no-advertise` (RFC 1997): do not advertise to any peer.
-    pub const NO_ADVERTISE: Community = Community(0xFFFF_FF02);
-    /// `no-export-subconfed` (RFC 1997, also called `local-as`).
-    pub const NO_EXPORT_SUBCONFED: Community = Community(0xFFFF_FF03);
-    /// `no-peer` (RFC 3765).
-    pub const NO_PEER: Community = Community(0xFFFF_FF04);
-
-    /// Well-known communities and the names the configuration accepts for them.
+    /// Well-known communities and their names.
     pub const WELL_KNOWN: [(&'static str, Community); 9] = [
         ("graceful-shutdown", Community::GRACEFUL_SHUTDOWN),
         ("accept-own", Community::ACCEPT_OWN),
@@ -38,23 +23,8 @@ impl Community {
         ("no-export", Community::NO_EXPORT),
         ("no-advertise", Community::NO_ADVERTISE),
         ("no-export-subconfed", Community::NO_EXPORT_SUBCONFED),
-        ("no-peer", Community::NO_PEER),
+        ("no-peer", Community::NOPEER),
     ];
-
-    /// Builds `asn:value`.
-    pub const fn new(asn: u16, value: u16) -> Self {
-        Community(((asn as u32) << 16) | value as u32)
-    }
-}
-
-/// `no-export` for well-known communities, `65000:100` otherwise.
-impl fmt::Display for Community {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match Community::WELL_KNOWN.iter().find(|(_, c)| c == self) {
-            Some((name, _)) => f.write_str(name),
-            None => write!(f, "{}:{}", self.0 >> 16, self.0 & 0xFFFF),
-        }
-    }
 }
 
 /// Accepts `ASN:VALUE` (both 0..=65535) or a well-known name such as `no-export`.
@@ -79,23 +49,6 @@ impl FromStr for Community {
     }
 }
 
-/// A large community (RFC 8092): `global:local1:local2`, three 32-bit numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct LargeCommunity {
-    /// Global administrator, normally the ASN that defines the community.
-    pub global: u32,
-    /// First local data part.
-    pub local1: u32,
-    /// Second local data part.
-    pub local2: u32,
-}
-
-impl fmt::Display for LargeCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.global, self.local1, self.local2)
-    }
-}
-
 /// Accepts `GLOBAL:LOCAL1:LOCAL2`, each part 0..=4294967295.
 impl FromStr for LargeCommunity {
     type Err = ParseAttrError;
@@ -103,38 +56,14 @@ impl FromStr for LargeCommunity {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split(':').map(str::parse::<u32>);
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(Ok(global)), Some(Ok(local1)), Some(Ok(local2)), None) => Ok(LargeCommunity {
-                global,
-                local1,
-                local2,
-            }),
+            (Some(Ok(global)), Some(Ok(local1)), Some(Ok(local2)), None) => {
+                Ok(LargeCommunity::new(global, local1, local2))
+            }
             _ => Err(ParseAttrError(format!(
                 "{s:?} is not a large community; use \"GLOBAL:LOCAL1:LOCAL2\" with each part \
                  0..=4294967295 (e.g. \"65000:1:2\")"
             ))),
         }
-    }
-}
-
-/// The ORIGIN attribute (RFC 4271 section 5.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Origin {
-    /// Learned from an interior gateway protocol (or configured); the default.
-    #[default]
-    Igp,
-    /// Learned from EGP.
-    Egp,
-    /// Learned some other way.
-    Incomplete,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Origin::Igp => "igp",
-            Origin::Egp => "egp",
-            Origin::Incomplete => "incomplete",
-        })
     }
 }
 
@@ -153,12 +82,6 @@ impl FromStr for Origin {
         }
     }
 }
-
-/// A string that is not a valid [`Community`], [`LargeCommunity`] or [`Origin`]; the message
-/// says what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ParseAttrError(String);
 
 #[cfg(test)]
 mod tests {
@@ -199,14 +122,7 @@ mod tests {
     #[test]
     fn large_community_parses_three_u32s() {
         let lc: LargeCommunity = "4200000000:1:4294967295".parse().unwrap();
-        assert_eq!(
-            lc,
-            LargeCommunity {
-                global: 4_200_000_000,
-                local1: 1,
-                local2: u32::MAX
-            }
-        );
+        assert_eq!(lc, LargeCommunity::new(4_200_000_000, 1, u32::MAX));
         assert_eq!(lc.to_string(), "4200000000:1:4294967295");
         for bad in ["1:2", "1:2:3:4", "1:2:4294967296", "a:b:c", ""] {
             assert!(bad.parse::<LargeCommunity>().is_err(), "{bad}");
