@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use bgp_api::bgpd::v1::bgpd_server::BgpdServer;
 use tokio::net::{TcpListener, UnixListener, UnixStream};
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tracing::{info, warn};
 
 use crate::config;
@@ -68,7 +68,10 @@ pub struct Served {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ApiError> {
-    std::fs::read(path).map_err(|source| ApiError::TlsFile { path: path.to_path_buf(), source })
+    std::fs::read(path).map_err(|source| ApiError::TlsFile {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The server TLS settings: our certificate and key, and with a client CA, mutual TLS.
@@ -110,7 +113,10 @@ pub async fn serve(daemon: &DaemonHandle, cfg: &config::Api) -> Result<Served, A
                 addr: *addr,
                 source,
             })?;
-        let bound = listener.local_addr().map_err(|source| ApiError::Tcp { addr: *addr, source })?;
+        let bound = listener.local_addr().map_err(|source| ApiError::Tcp {
+            addr: *addr,
+            source,
+        })?;
         info!(addr = %bound, tls = tls.is_some(), "API listening");
         tcp.push(bound);
         let service = BgpdServer::new(service::Service {
@@ -118,7 +124,9 @@ pub async fn serve(daemon: &DaemonHandle, cfg: &config::Api) -> Result<Served, A
         });
         let mut builder = tonic::transport::Server::builder();
         if let Some(tls) = &tls {
-            builder = builder.tls_config(tls.clone()).map_err(|e| ApiError::Tls(e.to_string()))?;
+            builder = builder
+                .tls_config(tls.clone())
+                .map_err(|e| ApiError::Tls(e.to_string()))?;
         }
         tasks.push(tokio::spawn(async move {
             let incoming = TcpListenerStream::new(listener);
