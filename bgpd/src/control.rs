@@ -131,6 +131,8 @@ pub struct GlobalSnapshot {
     pub peers: usize,
     /// Peers Established.
     pub established: usize,
+    /// Base ConnectRetry time for peers that do not set their own.
+    pub connect_retry: std::time::Duration,
 }
 
 /// Requests to the control task.
@@ -245,6 +247,7 @@ impl Control {
                         router_id: self.config.global.router_id,
                         peers: self.peers.len(),
                         established,
+                        connect_retry: self.config.global.connect_retry,
                     });
                 }
                 ControlMsg::SetGlobal(asn, router_id, reply) => {
@@ -523,7 +526,10 @@ impl Control {
                     self.add(n.clone(), Source::Config)?;
                     report.added.push(n.address);
                 }
-                Some(e) if e.neighbor != *n => {
+                // Compared with the old file, not with the running state: what the API
+                // changed on a file's peer (disabled, described) stays unless the file
+                // itself changed that peer.
+                Some(_) if self.config.neighbor(n.address) != Some(n) => {
                     report.changed.push(n.address);
                     if self.update(n.clone()).await? {
                         report.reset.push(n.address);

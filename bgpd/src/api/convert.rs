@@ -21,12 +21,41 @@ use crate::rib::{LocalRoute, PeerPrefixes};
 
 /// `InvalidArgument` naming `field`.
 pub(crate) fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
-    Status::invalid_argument(format!("{field}: {message}"))
+    Status::invalid_argument(cap(format!("{field}: {message}")))
+}
+
+/// Longest status message: it travels in an HTTP/2 header, and a header larger than the
+/// client accepts (16 KiB by default) makes it drop the whole connection.
+const MAX_MESSAGE: usize = 4096;
+
+/// `m`, cut to [`MAX_MESSAGE`] bytes.
+pub(crate) fn cap(mut m: String) -> String {
+    if m.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE - 3;
+        while !m.is_char_boundary(end) {
+            end -= 1;
+        }
+        m.truncate(end);
+        m.push_str("...");
+    }
+    m
+}
+
+/// A client's text quoted in a message: at most 64 characters of it.
+pub(crate) fn shown(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((end, _)) => format!(
+            "{:?}... ({} bytes)",
+            s.get(..end).unwrap_or_default(),
+            s.len()
+        ),
+        None => format!("{s:?}"),
+    }
 }
 
 pub(crate) fn address(field: &str, s: &str) -> Result<IpAddr, Status> {
     s.parse()
-        .map_err(|_| invalid(field, format!("{s:?} is not an IP address")))
+        .map_err(|_| invalid(field, format!("{} is not an IP address", shown(s))))
 }
 
 /// A prefix with its host bits zero.
@@ -34,7 +63,7 @@ pub(crate) fn prefix(field: &str, s: &str) -> Result<IpNet, Status> {
     let p: IpNet = s.parse().map_err(|_| {
         invalid(
             field,
-            format!("{s:?} is not a prefix such as \"192.0.2.0/24\""),
+            format!("{} is not a prefix such as \"192.0.2.0/24\"", shown(s)),
         )
     })?;
     if p.trunc() != p {
@@ -77,7 +106,7 @@ pub(crate) fn neighbor(
         "[global]\nasn = {asn}\nrouter_id = \"{router_id}\"\nlisten = []\n[[neighbors]]\naddress = \"{addr}\"\npeer_asn = {}\n",
         p.peer_asn
     );
-    let q = |s: &str| format!("{s:?}");
+    let q = toml_string;
     if p.port != 0 {
         toml += &format!("port = {}\n", p.port);
     }
@@ -118,12 +147,31 @@ pub(crate) fn neighbor(
             let key = p.key().unwrap_or("peer").replace("neighbors[0]", "peer");
             format!("{key}: {}", p.message())
         });
-        Status::invalid_argument(first.unwrap_or_else(|| e.to_string()))
+        Status::invalid_argument(cap(first.unwrap_or_else(|| e.to_string())))
     })?;
     cfg.neighbors
         .into_iter()
         .next()
         .ok_or_else(|| invalid("peer", "not understood"))
+}
+
+/// `s` as a TOML basic string. Every character outside printable ASCII is written as a
+/// `\uXXXX` or `\UXXXXXXXX` escape, so that any text reaches the configuration's checks
+/// (which name the field) instead of failing as a TOML syntax error.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) <= 0xffff => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
 }
 
 pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
@@ -193,14 +241,18 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
             extended_message: session.is_some_and(|x| x.extended_message),
             sent: Some(counters(s.sent)),
             received: Some(counters(s.received)),
-            prefixes: if session.is_some() {
-                vec![
-                    fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
-                    fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
-                ]
-            } else {
-                Vec::new()
-            },
+            // The families of the session only.
+            prefixes: session
+                .map(|x| {
+                    [
+                        fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
+                        fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
+                    ]
+                    .into_iter()
+                    .filter(|c| x.families.iter().any(|f| family_to(*f) == c.family))
+                    .collect()
+                })
+                .unwrap_or_default(),
             local_address: session
                 .map(|x| x.local.ip().to_string())
                 .unwrap_or_default(),
@@ -297,6 +349,24 @@ pub(crate) fn local_route(p: Option<pb::Path>) -> Result<LocalRoute, Status> {
         attrs,
         next_hop,
     })
+}
+
+/// About the encoded size of `p` in bytes (an upper bound for the usual fields), to keep
+/// responses small.
+pub(crate) fn path_size(p: &pb::Path) -> usize {
+    let text = |s: &str| 2 + s.len();
+    64 + text(&p.prefix)
+        + text(&p.next_hop)
+        + text(&p.source_peer)
+        + text(&p.source)
+        + p.as_path
+            .iter()
+            .map(|s| 4 + 5 * s.asns.len())
+            .sum::<usize>()
+        + 5 * p.communities.len()
+        + 17 * p.large_communities.len()
+        + 9 * p.extended_communities.len()
+        + p.cluster_list.iter().map(|c| text(c)).sum::<usize>()
 }
 
 /// A path as the API shows it.

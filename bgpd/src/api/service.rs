@@ -42,9 +42,27 @@ impl From<ControlError> for Status {
             ControlError::PeerExists(_) => Status::already_exists(e.to_string()),
             ControlError::Invalid(m) => Status::invalid_argument(m),
             ControlError::Precondition(m) => Status::failed_precondition(m),
-            ControlError::Config(c) => Status::invalid_argument(c.to_string()),
+            ControlError::Config(c) => Status::invalid_argument(config_errors(&c)),
         }
     }
+}
+
+/// The problems of a configuration file, one per line; past the first few, their number.
+fn config_errors(e: &crate::config::ConfigError) -> String {
+    const SHOWN: usize = 20;
+    let mut lines: Vec<String> = e
+        .errors()
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if e.errors().len() > SHOWN {
+        lines.push(format!(
+            "... and {} more problems",
+            e.errors().len() - SHOWN
+        ));
+    }
+    convert::cap(lines.join("\n"))
 }
 
 impl Service {
@@ -78,11 +96,36 @@ impl Service {
     }
 
     async fn table(&self, table: i32, peer: &str) -> Result<TableKind, Status> {
-        match pb::Table::try_from(table) {
+        let known = pb::Table::try_from(table);
+        if matches!(known, Ok(pb::Table::AdjIn | pb::Table::AdjOut)) && peer.is_empty() {
+            return Err(invalid(
+                "peer",
+                "required for the adj-in and adj-out tables",
+            ));
+        }
+        match known {
             Ok(pb::Table::Loc) => Ok(TableKind::Loc),
             Ok(pb::Table::AdjIn) => Ok(TableKind::AdjIn(self.peer_id("peer", peer).await?)),
             Ok(pb::Table::AdjOut) => Ok(TableKind::AdjOut(self.peer_id("peer", peer).await?)),
             Err(_) => Err(invalid("table", format!("unknown table {table}"))),
+        }
+    }
+
+    /// A soft reset in asks the peer for its routes again: an established session whose
+    /// peer did not offer route refresh (RFC 2918) cannot do it.
+    async fn can_refresh(&self, addr: &str) -> Result<(), Status> {
+        let a = address("address", addr)?;
+        let peers = self.control(ControlMsg::Peers).await?;
+        let session = peers
+            .iter()
+            .find(|p| p.neighbor.address == a)
+            .and_then(|p| p.status.session.as_ref());
+        match session {
+            Some(s) if !s.route_refresh => Err(Status::failed_precondition(format!(
+                "neighbor {a} does not support route refresh (RFC 2918); use a hard reset"
+            ))),
+            // Unknown or not established: the reset itself says so.
+            _ => Ok(()),
         }
     }
 
@@ -131,13 +174,23 @@ impl Bgpd for Service {
         r: Request<pb::SetGlobalRequest>,
     ) -> Result<Response<pb::SetGlobalResponse>, Status> {
         let r = r.into_inner();
-        let id = match r.router_id {
-            Some(s) => Some(
-                s.parse()
-                    .map_err(|_| invalid("router_id", format!("{s:?} is not an IPv4 address")))?,
-            ),
+        // Every field is checked before anything changes.
+        if let Some(asn @ (0 | 23456)) = r.asn {
+            return Err(invalid(
+                "asn",
+                format!("{asn} is reserved; expected 1..=4294967295 other than 23456 (AS_TRANS)"),
+            ));
+        }
+        let id: Option<std::net::Ipv4Addr> = match r.router_id {
+            Some(s) => Some(s.parse().map_err(|_| {
+                let s = convert::shown(&s);
+                invalid("router_id", format!("{s} is not an IPv4 address"))
+            })?),
             None => None,
         };
+        if id.is_some_and(|id| id.is_unspecified()) {
+            return Err(invalid("router_id", "0.0.0.0 is not a valid router id"));
+        }
         self.control(|tx| ControlMsg::SetGlobal(r.asn, id, tx))
             .await??;
         Ok(Response::new(pb::SetGlobalResponse {}))
@@ -148,7 +201,9 @@ impl Bgpd for Service {
         r: Request<pb::AddPeerRequest>,
     ) -> Result<Response<pb::AddPeerResponse>, Status> {
         let (asn, id) = self.identity().await?;
-        let n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        let mut n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        // The API has no connect_retry: the daemon's global one applies.
+        n.connect_retry = self.control(ControlMsg::Global).await?.connect_retry;
         self.control(|tx| ControlMsg::AddPeer(Box::new(n), Source::Api, tx))
             .await??;
         Ok(Response::new(pb::AddPeerResponse {}))
@@ -159,7 +214,13 @@ impl Bgpd for Service {
         r: Request<pb::UpdatePeerRequest>,
     ) -> Result<Response<pb::UpdatePeerResponse>, Status> {
         let (asn, id) = self.identity().await?;
-        let n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        let mut n = convert::neighbor(r.into_inner().peer, asn, id)?;
+        // The API has no connect_retry: the peer keeps its own (from the file or the
+        // global default), so that it does not count as a change that resets the session.
+        let peers = self.control(ControlMsg::Peers).await?;
+        if let Some(old) = peers.iter().find(|p| p.neighbor.address == n.address) {
+            n.connect_retry = old.neighbor.connect_retry;
+        }
         let reset = self
             .control(|tx| ControlMsg::UpdatePeer(Box::new(n), tx))
             .await??;
@@ -212,9 +273,13 @@ impl Bgpd for Service {
         let msg = message("message", &r.message)?;
         match pb::ResetMode::try_from(r.mode) {
             Ok(pb::ResetMode::Hard) => self.act(&r.address, PeerAction::HardReset(msg)).await?,
-            Ok(pb::ResetMode::SoftIn) => self.act(&r.address, PeerAction::SoftIn).await?,
+            Ok(pb::ResetMode::SoftIn) => {
+                self.can_refresh(&r.address).await?;
+                self.act(&r.address, PeerAction::SoftIn).await?;
+            }
             Ok(pb::ResetMode::SoftOut) => self.act(&r.address, PeerAction::SoftOut).await?,
             Ok(pb::ResetMode::Soft) => {
+                self.can_refresh(&r.address).await?;
                 self.act(&r.address, PeerAction::SoftIn).await?;
                 self.act(&r.address, PeerAction::SoftOut).await?;
             }
@@ -279,11 +344,22 @@ impl Bgpd for Service {
         let mut batch = Vec::with_capacity(BATCH);
         let mut added = 0u64;
         while let Some(req) = stream.next().await {
-            let req = req?;
-            batch.push(
-                convert::local_route(req.path)
-                    .map_err(|s| invalid(&format!("request {added}"), s.message()))?,
-            );
+            let route = match req.and_then(|req| convert::local_route(req.path)) {
+                Ok(route) => route,
+                Err(s) => {
+                    // The requests before this one are added, then the stream fails.
+                    if !batch.is_empty() {
+                        let _ = self.daemon.rib.send(RibMsg::AddPaths(batch)).await;
+                    }
+                    return Err(match s.code() {
+                        tonic::Code::InvalidArgument => {
+                            invalid(&format!("request {added}"), s.message())
+                        }
+                        _ => s,
+                    });
+                }
+            };
+            batch.push(route);
             added += 1;
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -311,12 +387,6 @@ impl Bgpd for Service {
         r: Request<pb::ListPathsRequest>,
     ) -> Result<Response<Self::ListPathsStream>, Status> {
         let r = r.into_inner();
-        if !matches!(pb::Table::try_from(r.table), Ok(pb::Table::Loc)) && r.peer.is_empty() {
-            return Err(invalid(
-                "peer",
-                "required for the adj-in and adj-out tables",
-            ));
-        }
         let table = self.table(r.table, &r.peer).await?;
         let family = convert::family_from("family", r.family)?;
         let mode = match pb::Match::try_from(r.r#match) {
@@ -335,7 +405,7 @@ impl Bgpd for Service {
                 .map_err(|_| {
                     invalid(
                         "prefix",
-                        format!("{:?} is not a prefix or address", r.prefix),
+                        format!("{} is not a prefix or address", convert::shown(&r.prefix)),
                     )
                 })?;
             Some((p, mode))
@@ -364,8 +434,8 @@ impl Bgpd for Service {
                     let _ = tx.send(Err(gone())).await;
                     return;
                 };
-                if !chunk.paths.is_empty() {
-                    let paths = chunk.paths.iter().map(convert::path).collect();
+                let paths = chunk.paths.iter().map(convert::path).collect();
+                for paths in split(paths, convert::path_size) {
                     if tx.send(Ok(pb::ListPathsResponse { paths })).await.is_err() {
                         return; // the client went away
                     }
@@ -416,21 +486,46 @@ impl Bgpd for Service {
                 return;
             }
             loop {
-                let response = tokio::select! {
+                let next = tokio::select! {
                     b = async { match best.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match b {
-                        Ok(batch) => pb::WatchResponse { events: batch.iter().map(super::watch::best_path_event).collect(), ..Default::default() },
-                        Err(broadcast::error::RecvError::Lagged(_)) => pb::WatchResponse { lagged: true, ..Default::default() },
+                        Ok(batch) => Next::Best(batch),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
                         Err(broadcast::error::RecvError::Closed) => return,
                     },
                     p = async { match peers.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match p {
-                        Ok(e) => pb::WatchResponse { events: vec![super::watch::peer_event(&e)], ..Default::default() },
-                        Err(broadcast::error::RecvError::Lagged(_)) => pb::WatchResponse { lagged: true, ..Default::default() },
+                        Ok(e) => Next::Peer(e),
+                        Err(broadcast::error::RecvError::Lagged(_)) => Next::Lagged,
                         Err(broadcast::error::RecvError::Closed) => return,
                     },
                 };
-                let last = response.lagged;
-                if tx.send(Ok(response)).await.is_err() || last {
-                    return;
+                match next {
+                    // One batch of the RIB can hold a whole table's changes: it is
+                    // converted and sent a part at a time, in responses of bounded size.
+                    Next::Best(batch) => {
+                        for part in batch.chunks(BATCH) {
+                            let converted = part.iter().map(super::watch::best_path_event);
+                            for response in events(converted.collect()) {
+                                if tx.send(Ok(response)).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    Next::Peer(e) => {
+                        for response in events(vec![super::watch::peer_event(&e)]) {
+                            if tx.send(Ok(response)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Next::Lagged => {
+                        let lagged = pb::WatchResponse {
+                            lagged: true,
+                            ..Default::default()
+                        };
+                        let _ = tx.send(Ok(lagged)).await;
+                        return;
+                    }
                 }
             }
         });
@@ -452,6 +547,48 @@ impl Bgpd for Service {
             originated_removed: u32::try_from(report.originated_removed).unwrap_or(u32::MAX),
         }))
     }
+}
+
+/// What a watcher's task sends next.
+enum Next {
+    Best(std::sync::Arc<Vec<crate::rib::query::BestPathChange>>),
+    Peer(crate::control::PeerEvent),
+    Lagged,
+}
+
+/// Most bytes of paths or events in one response (estimated), well under the 4 MiB that
+/// gRPC clients accept by default.
+const RESPONSE_BYTES: usize = 1 << 20;
+
+/// Splits `items` into runs of at most [`BATCH`] items and about [`RESPONSE_BYTES`] bytes
+/// (a single larger item goes alone). Nothing for no items.
+fn split<T>(items: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let (mut run, mut bytes) = (Vec::new(), 0);
+    for item in items {
+        let n = size(&item);
+        if !run.is_empty() && (run.len() == BATCH || bytes + n > RESPONSE_BYTES) {
+            out.push(std::mem::take(&mut run));
+            bytes = 0;
+        }
+        bytes += n;
+        run.push(item);
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
+/// Watch responses carrying `events`.
+fn events(events: Vec<pb::WatchEvent>) -> Vec<pb::WatchResponse> {
+    split(events, super::watch::event_size)
+        .into_iter()
+        .map(|events| pb::WatchResponse {
+            events,
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Sends every best path as ADDED, then the end-of-dump marker. False if the client left.
@@ -477,20 +614,13 @@ async fn dump(daemon: &DaemonHandle, tx: &mpsc::Sender<Result<pb::WatchResponse,
         else {
             return false;
         };
-        if !chunk.paths.is_empty() {
-            let events = chunk
-                .paths
-                .chunk_by(|a, b| a.prefix == b.prefix)
-                .filter_map(super::watch::dumped)
-                .collect();
-            if tx
-                .send(Ok(pb::WatchResponse {
-                    events,
-                    ..Default::default()
-                }))
-                .await
-                .is_err()
-            {
+        let dumped = chunk
+            .paths
+            .chunk_by(|a, b| a.prefix == b.prefix)
+            .filter_map(super::watch::dumped)
+            .collect();
+        for response in events(dumped) {
+            if tx.send(Ok(response)).await.is_err() {
                 return false;
             }
         }

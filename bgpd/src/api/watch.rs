@@ -39,6 +39,19 @@ pub(crate) fn dumped(paths: &[PathView]) -> Option<pb::WatchEvent> {
     })
 }
 
+/// About the encoded size of an event in bytes.
+pub(crate) fn event_size(e: &pb::WatchEvent) -> usize {
+    match &e.event {
+        Some(pb::watch_event::Event::BestPath(b)) => {
+            16 + b.prefix.len()
+                + b.best.as_ref().map_or(0, convert::path_size)
+                + b.multipath.iter().map(convert::path_size).sum::<usize>()
+        }
+        Some(pb::watch_event::Event::Peer(p)) => 16 + p.address.len() + p.reason.len(),
+        None => 2,
+    }
+}
+
 pub(crate) fn peer_event(e: &PeerEvent) -> pb::WatchEvent {
     pb::WatchEvent {
         event: Some(pb::watch_event::Event::Peer(pb::PeerEvent {

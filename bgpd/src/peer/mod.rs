@@ -479,6 +479,7 @@ impl PeerTask {
                 self.status_tx.send_modify(|s| {
                     s.session = None;
                     s.last_error = Some(reason.to_string());
+                    s.down_reason = true;
                 });
                 if let Some(io) = self.conn(which).and_then(|c| c.io.as_mut()) {
                     io.stop_reader().await;
@@ -487,8 +488,14 @@ impl PeerTask {
             }
             Action::AttemptFailed(reason) => {
                 debug!(%reason, "attempt failed");
-                self.status_tx
-                    .send_modify(|s| s.last_error = Some(reason.to_string()));
+                // Why the session went down says more than the retries that follow.
+                self.status_tx.send_if_modified(|s| {
+                    let keep = s.session.is_none() && s.down_reason;
+                    if !keep {
+                        s.last_error = Some(reason.to_string());
+                    }
+                    !keep
+                });
             }
         }
     }
@@ -545,7 +552,10 @@ impl PeerTask {
         };
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
         io.attach_updates(rx);
-        self.status_tx.send_modify(|s| s.session = Some(session));
+        self.status_tx.send_modify(|s| {
+            s.session = Some(session);
+            s.down_reason = false;
+        });
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
         let _ = io.gate.send(Gate::Open(spec.id));
     }

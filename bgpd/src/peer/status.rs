@@ -91,6 +91,9 @@ pub struct PeerStatus {
     pub last_error: Option<String>,
     /// Administratively enabled.
     pub enabled: bool,
+    /// `last_error` says why an Established session went down (kept over later failed
+    /// attempts until the session is up again).
+    pub down_reason: bool,
 }
 
 impl PeerStatus {
@@ -100,6 +103,7 @@ impl PeerStatus {
             session: None,
             last_error: None,
             enabled,
+            down_reason: false,
         }
     }
 }

@@ -277,7 +277,11 @@ pub(super) fn transform(
         if source.is_some() {
             a.remove(code::MULTI_EXIT_DISC);
         }
-        self_next_hop()
+        match source {
+            // Our own route with a next hop set explicitly: the operator's choice.
+            None if !is_unspecified(&route.next_hop) => route.next_hop.clone(),
+            _ => self_next_hop(),
+        }
     } else {
         a.set_as_path(path);
         if a.local_pref().is_none() {

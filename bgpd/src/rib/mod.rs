@@ -452,6 +452,17 @@ impl Rib {
 
     /// Applies one message. Decisions run later, per batch ([`Rib::run_decisions`]).
     pub fn handle(&mut self, msg: RibMsg) {
+        // Queries are answered with the batch so far decided.
+        if matches!(
+            msg,
+            RibMsg::List { .. }
+                | RibMsg::Counts { .. }
+                | RibMsg::PeerPrefixes(_)
+                | RibMsg::Stats(_)
+                | RibMsg::Dump(_)
+        ) {
+            self.run_decisions();
+        }
         match msg {
             RibMsg::PeerUp { info, out } => self.peer_up(info, out),
             RibMsg::Updates { peer, updates } => {
@@ -845,6 +856,7 @@ fn decide_dirty<K: FamilyKey>(
         };
         // A stale best was changed or removed since the last decision.
         let stale = entry.best == BEST_STALE;
+        let multipath_before = entry.multipath;
         let before = entry
             .best()
             .map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)));
@@ -875,7 +887,8 @@ fn decide_dirty<K: FamilyKey>(
         let after = entry
             .best()
             .map(|p| (p.peer, p.path_id, Arc::as_ptr(&p.attrs)));
-        if stale || before != after {
+        // A new multipath set with the same best path matters to the FIB.
+        if stale || before != after || entry.multipath != multipath_before {
             changed.push(id);
             had.push(stale || before.is_some());
         } else if entry.paths.is_empty() {

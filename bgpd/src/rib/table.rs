@@ -35,9 +35,11 @@ impl<K, P> Entry<K, P> {
         self.paths.get(usize::from(self.best))
     }
 
-    /// Notes that the path at `index` changed; if it was the best, the best is stale.
+    /// Notes that the path at `index` changed; if it was the best or in the multipath set,
+    /// the decision is stale (what was chosen, or forwarded over, changed).
     pub fn touch(&mut self, index: usize) {
-        if usize::from(self.best) == index {
+        let in_multipath = index < 64 && self.multipath & (1 << index) != 0;
+        if usize::from(self.best) == index || in_multipath {
             self.best = BEST_STALE;
         }
     }
@@ -49,7 +51,16 @@ impl<K, P> Entry<K, P> {
         if self.best != NO_BEST && self.best != BEST_STALE && index < usize::from(self.best) {
             self.best -= 1;
         }
-        self.multipath = 0;
+        // Keep the multipath bits of the other paths on their paths.
+        if index < 64 {
+            let low = self.multipath & ((1u64 << index) - 1);
+            let high = self
+                .multipath
+                .checked_shr(u32::try_from(index + 1).unwrap_or(64))
+                .unwrap_or(0)
+                << index;
+            self.multipath = low | high;
+        }
         self.paths.remove(index)
     }
 }
