@@ -420,29 +420,21 @@ impl Bgpd for Service {
         let (tx, rx) = mpsc::channel(STREAM_QUEUE);
         let daemon = self.daemon.clone();
         tokio::spawn(async move {
-            let mut cursor = Cursor::default();
+            let mut listing = Listing::new(daemon, query);
             loop {
-                let q = query.clone();
-                let Some(chunk) = daemon
-                    .rib(|reply| RibMsg::List {
-                        query: q,
-                        cursor,
-                        reply,
-                    })
-                    .await
-                else {
-                    let _ = tx.send(Err(gone())).await;
-                    return;
+                let chunk = match listing.next().await {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => return,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
                 };
-                let paths = chunk.paths.iter().map(convert::path).collect();
+                let paths = chunk.iter().map(convert::path).collect();
                 for paths in split(paths, convert::path_size) {
                     if tx.send(Ok(pb::ListPathsResponse { paths })).await.is_err() {
                         return; // the client went away
                     }
-                }
-                match chunk.next {
-                    Some(next) => cursor = next,
-                    None => return,
                 }
             }
         });
@@ -591,6 +583,50 @@ fn events(events: Vec<pb::WatchEvent>) -> Vec<pb::WatchResponse> {
         .collect()
 }
 
+/// Reads a table from the RIB task one chunk at a time, each chunk one message, so that
+/// a long listing never holds the RIB and a slow reader only slows itself.
+struct Listing {
+    daemon: DaemonHandle,
+    query: ListQuery,
+    cursor: Option<Cursor>,
+    /// The RIB task went away before the end.
+    failed: bool,
+}
+
+impl Listing {
+    fn new(daemon: DaemonHandle, query: ListQuery) -> Self {
+        Listing {
+            daemon,
+            query,
+            cursor: Some(Cursor::default()),
+            failed: false,
+        }
+    }
+
+    /// The next chunk, `None` at the end; an error if the daemon is shutting down.
+    async fn next(&mut self) -> Result<Option<Vec<crate::rib::query::PathView>>, Status> {
+        let Some(cursor) = self.cursor else {
+            return Ok(None);
+        };
+        let query = self.query.clone();
+        let Some(chunk) = self
+            .daemon
+            .rib(|reply| RibMsg::List {
+                query,
+                cursor,
+                reply,
+            })
+            .await
+        else {
+            self.failed = true;
+            self.cursor = None;
+            return Err(gone());
+        };
+        self.cursor = chunk.next;
+        Ok(Some(chunk.paths))
+    }
+}
+
 /// Sends every best path as ADDED, then the end-of-dump marker. False if the client left.
 async fn dump(daemon: &DaemonHandle, tx: &mpsc::Sender<Result<pb::WatchResponse, Status>>) -> bool {
     // Every path, so that the multipath sets can be given; a chunk never splits a prefix.
@@ -601,21 +637,9 @@ async fn dump(daemon: &DaemonHandle, tx: &mpsc::Sender<Result<pb::WatchResponse,
         all_paths: true,
         limit: BATCH,
     };
-    let mut cursor = Cursor::default();
-    loop {
-        let q = query.clone();
-        let Some(chunk) = daemon
-            .rib(|reply| RibMsg::List {
-                query: q,
-                cursor,
-                reply,
-            })
-            .await
-        else {
-            return false;
-        };
+    let mut listing = Listing::new(daemon.clone(), query);
+    while let Some(chunk) = listing.next().await.unwrap_or(None) {
         let dumped = chunk
-            .paths
             .chunk_by(|a, b| a.prefix == b.prefix)
             .filter_map(super::watch::dumped)
             .collect();
@@ -624,10 +648,9 @@ async fn dump(daemon: &DaemonHandle, tx: &mpsc::Sender<Result<pb::WatchResponse,
                 return false;
             }
         }
-        match chunk.next {
-            Some(next) => cursor = next,
-            None => break,
-        }
+    }
+    if listing.failed {
+        return false;
     }
     tx.send(Ok(pb::WatchResponse {
         initial_dump_done: true,
