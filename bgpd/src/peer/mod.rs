@@ -14,6 +14,7 @@
 
 mod conn;
 mod io;
+pub mod sockopt;
 pub mod status;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
