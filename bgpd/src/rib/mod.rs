@@ -17,6 +17,7 @@ mod export;
 pub mod import;
 pub mod intern;
 pub mod query;
+mod stale;
 pub mod table;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ use self::bestpath::Rank;
 use self::export::PeerState;
 pub use self::import::{LocalIdentity, RouteAttrs};
 use self::intern::Interner;
+pub use self::stale::GrMsg;
 use self::table::{BEST_STALE, NO_BEST, Table};
 
 /// Identifies a peer session inside the daemon.
@@ -160,6 +162,8 @@ pub enum RibMsg {
     SetIdentity(LocalIdentity),
     /// Table sizes.
     Stats(oneshot::Sender<RibStats>),
+    /// Graceful restart: stale routes and selection deferral.
+    Graceful(GrMsg),
     /// A copy of the Loc-RIB best routes, for inspection.
     Dump(oneshot::Sender<Vec<BestRoute>>),
 }
@@ -364,6 +368,7 @@ pub struct Rib {
     interner: Interner<RouteAttrs>,
     peers: HashMap<PeerId, PeerState>,
     originated: Vec<LocalRoute>,
+    gr: stale::Graceful,
     epoch: u64,
     events: tokio::sync::broadcast::Sender<Arc<Vec<query::BestPathChange>>>,
     latency: prometheus_client::metrics::histogram::Histogram,
@@ -388,6 +393,7 @@ impl Rib {
             interner: Interner::default(),
             peers: HashMap::new(),
             originated: Vec::new(),
+            gr: stale::Graceful::default(),
             epoch: 0,
             events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             latency: crate::metrics::update_latency_histogram(),
@@ -423,6 +429,10 @@ impl Rib {
                     self.run_decisions();
                     self.latency.observe(started.elapsed().as_secs_f64());
                 }
+                () = sleep_until_opt(self.gr.next_deadline()) => {
+                    self.graceful_timers();
+                    self.run_decisions();
+                }
                 Some((peer, epoch, permit)) = writes.next(), if !writes.is_empty() => {
                     if let Some(state) = self.peers.get_mut(&peer).filter(|s| s.epoch == epoch) {
                         state.writing = false;
@@ -438,6 +448,9 @@ impl Rib {
     }
 
     fn schedule_writes(&mut self, writes: &mut FuturesUnordered<WriteReady>) {
+        if self.gr.holds_export() {
+            return;
+        }
         for (id, state) in &mut self.peers {
             if state.writing || !state.has_work() {
                 continue;
@@ -468,6 +481,9 @@ impl Rib {
             RibMsg::Updates { peer, updates } => {
                 for u in &updates {
                     self.apply_update(peer, u);
+                    if let Some(family) = u.end_of_rib() {
+                        self.end_of_rib(peer, family);
+                    }
                 }
             }
             RibMsg::PeerDown { peer } => self.peer_down(peer),
@@ -520,6 +536,7 @@ impl Rib {
             RibMsg::Dump(reply) => {
                 let _ = reply.send(self.dump());
             }
+            RibMsg::Graceful(msg) => self.graceful(msg),
         }
     }
 
@@ -545,6 +562,7 @@ impl Rib {
         }
         self.v4.drop_peer(peer, &mut self.interner);
         self.v6.drop_peer(peer, &mut self.interner);
+        self.gr.forget(peer);
     }
 
     fn release_export(&mut self, state: PeerState) {
@@ -563,6 +581,13 @@ impl Rib {
             }
             // Received values share the message's buffer; a stored set gets its own copy
             // so that it does not keep the whole message alive.
+            self.gr.refresh(
+                peer,
+                change.family,
+                &self.v4,
+                &self.v6,
+                [&change.withdrawn, &change.announced],
+            );
             let attrs = change
                 .attrs
                 .map(|a| self.interner.intern_with(a, |a| a.attrs.detach()));
@@ -646,6 +671,7 @@ impl Rib {
         let reader = query::Reader {
             peers: &self.peers,
             local: &self.opts.local,
+            gr: &self.gr,
         };
         let mut paths = Vec::new();
         let mut budget = query.limit.max(1);
@@ -703,16 +729,17 @@ impl Rib {
             let reader = query::Reader {
                 peers: &self.peers,
                 local: &self.opts.local,
+                gr: &self.gr,
             };
             let mut batch = Vec::with_capacity(changed_v4.len() + changed_v6.len());
             for (id, had) in changed_v4.iter().zip(had_v4) {
                 if let Some(e) = self.v4.table.get(*id) {
-                    batch.push(reader.change(e, had));
+                    batch.push(reader.change(e, *id, had));
                 }
             }
             for (id, had) in changed_v6.iter().zip(had_v6) {
                 if let Some(e) = self.v6.table.get(*id) {
-                    batch.push(reader.change(e, had));
+                    batch.push(reader.change(e, *id, had));
                 }
             }
             // Never blocks; a watcher that fell behind sees `Lagged`.
@@ -768,6 +795,14 @@ impl Rib {
     /// Number of distinct attribute sets held.
     pub fn attribute_sets(&self) -> usize {
         self.interner.len()
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 
