@@ -18,6 +18,8 @@ pub mod import;
 pub mod intern;
 pub mod query;
 mod stale;
+#[cfg(test)]
+mod stale_tests;
 pub mod table;
 #[cfg(test)]
 mod tests;
