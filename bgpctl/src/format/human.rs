@@ -217,6 +217,8 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         pairs.push(("Capabilities", or_dash(&caps.join(", "))));
     }
     out.push_str(&key_values("  ", &pairs));
+    out.push('\n');
+    out.push_str(&key_values("  ", &super::session::pairs(p)));
 
     out.push('\n');
     let mut msgs = Table::new(&[

@@ -122,6 +122,8 @@ pub(crate) struct Neighbor {
     messages_sent: Messages,
     messages_received: Messages,
     prefixes: Vec<Prefixes>,
+    /// TCP MD5, GTSM, interface and graceful restart.
+    session: super::session::Session,
 }
 
 impl From<&Peer> for Neighbor {
@@ -163,6 +165,7 @@ impl From<&Peer> for Neighbor {
             messages_sent: (&s.sent.unwrap_or_default()).into(),
             messages_received: (&s.received.unwrap_or_default()).into(),
             prefixes: s.prefixes.iter().map(Prefixes::from).collect(),
+            session: super::session::Session::from(p),
         }
     }
 }

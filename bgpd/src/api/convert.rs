@@ -138,6 +138,7 @@ pub(crate) fn neighbor(
         toml += &format!("multihop_ttl = {}\n", p.multihop_ttl);
     }
     toml += &format!("route_reflector_client = {}\n", p.route_reflector_client);
+    toml += &super::convert_session::neighbor_toml(&p);
     if !p.description.is_empty() {
         toml += &format!("description = {}\n", q(&p.description));
     }
@@ -158,7 +159,7 @@ pub(crate) fn neighbor(
 /// `s` as a TOML basic string. Every character outside printable ASCII is written as a
 /// `\uXXXX` or `\UXXXXXXXX` escape, so that any text reaches the configuration's checks
 /// (which name the field) instead of failing as a TOML syntax error.
-fn toml_string(s: &str) -> String {
+pub(super) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -188,6 +189,7 @@ pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
         route_reflector_client: n.route_reflector_client,
         description: n.description.clone().unwrap_or_default(),
         enabled: Some(n.enabled),
+        ..super::convert_session::peer_config(&n.session)
     }
 }
 
@@ -257,6 +259,9 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
                 .map(|x| x.local.ip().to_string())
                 .unwrap_or_default(),
             enabled: s.status.enabled,
+            graceful_restart: Some(super::convert_session::graceful_status(
+                &s.status.graceful,
+            )),
         }),
         source: s.source.as_str().to_string(),
     }
@@ -438,5 +443,6 @@ pub(crate) fn path(v: &PathView) -> pb::Path {
             .unwrap_or_default(),
         path_id: v.path_id,
         atomic_aggregate: a.atomic_aggregate(),
+        stale: v.stale,
     }
 }

@@ -2,6 +2,7 @@
 //! addresses the configuration names, never on all interfaces unless configured.
 
 mod convert;
+mod convert_session;
 mod service;
 mod watch;
 
