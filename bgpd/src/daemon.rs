@@ -149,8 +149,8 @@ impl Daemon {
         let _ = rib_tx.send(RibMsg::SetOriginated(routes)).await;
 
         let gr = &config.graceful_restart;
-        let restarted = gr
-            .state_file
+        let state_file = gr.state_file_path(config.api.socket.as_deref());
+        let restarted = state_file
             .as_deref()
             .is_some_and(|f| crate::restart::check(f, gr.defaults.restart_time));
         let env = crate::control::PeerEnv {
@@ -184,7 +184,7 @@ impl Daemon {
             }
             listeners.push(tokio::spawn(accept_loop(listener, dispatch_rx.clone())));
         }
-        if let Some(file) = gr.state_file.clone() {
+        if let Some(file) = state_file.clone() {
             listeners.push(tokio::spawn(crate::restart::keep_alive(file)));
         }
         let handle = DaemonHandle {
@@ -233,7 +233,7 @@ impl Daemon {
             api,
             control_task,
             metrics,
-            state_file: gr.state_file.clone(),
+            state_file,
         })
     }
 

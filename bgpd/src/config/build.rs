@@ -39,8 +39,7 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     root.finish(p);
     let api = super::services::api(api_table, p);
     let metrics = super::services::metrics(metrics_table, p);
-    let api_socket = api.as_ref().and_then(|a| a.socket.as_deref());
-    let graceful_restart = super::session::global(gr_table, p, api_socket);
+    let graceful_restart = super::session::global(gr_table, p);
     let gr_defaults = graceful_restart
         .as_ref()
         .map(|g| g.defaults.clone())

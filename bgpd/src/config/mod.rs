@@ -25,7 +25,7 @@ use ipnet::IpNet;
 pub use self::error::{ConfigError, Location, Problem};
 pub use self::session::{
     DEFAULT_RESTART_TIME, DEFAULT_SELECTION_DEFERRAL_TIME, DEFAULT_STALE_ROUTES_TIME,
-    GracefulRestart, GracefulRestartGlobal, STATE_FILE_EXTENSION, SessionOptions,
+    GracefulRestart, GracefulRestartGlobal, STATE_FILE_EXTENSION, SessionOptions, StateFile,
 };
 /// Attribute values an `[[originate]]` entry sets, in the codec's own types (their text
 /// forms are parsed there).

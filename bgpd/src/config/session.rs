@@ -55,19 +55,43 @@ pub struct GracefulRestartGlobal {
     /// After a restart, the longest wait for End-of-RIB from every graceful-restart
     /// neighbour before routes are selected and sent.
     pub selection_deferral_time: Duration,
-    /// Where bgpd records that it is running, to know at start that it restarted;
-    /// `None` (`state_file = ""`, or no API socket and no `state_file`): never announce
-    /// a restart.
-    pub state_file: Option<PathBuf>,
+    /// Where bgpd records that it is running, to know at start that it restarted.
+    pub state_file: StateFile,
 }
 
-impl GracefulRestartGlobal {
-    /// The defaults, with the state file next to `api_socket`.
-    pub fn with_api_socket(api_socket: Option<&Path>) -> Self {
+/// `graceful_restart.state_file`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StateFile {
+    /// Not set: next to the API socket in use (`bgpd.sock` -> `bgpd.gr-state`); none
+    /// without an API socket.
+    #[default]
+    NextToApiSocket,
+    /// This file.
+    Path(PathBuf),
+    /// `state_file = ""`: never announce a restart.
+    Off,
+}
+
+impl Default for GracefulRestartGlobal {
+    fn default() -> Self {
         GracefulRestartGlobal {
             defaults: GracefulRestart::default(),
             selection_deferral_time: DEFAULT_SELECTION_DEFERRAL_TIME,
-            state_file: api_socket.map(|p| p.with_extension(STATE_FILE_EXTENSION)),
+            state_file: StateFile::NextToApiSocket,
+        }
+    }
+}
+
+impl GracefulRestartGlobal {
+    /// The state file to use with the API socket `api_socket` (the one in use, which the
+    /// command line may have changed).
+    pub fn state_file_path(&self, api_socket: Option<&Path>) -> Option<PathBuf> {
+        match &self.state_file {
+            StateFile::NextToApiSocket => {
+                api_socket.map(|p| p.with_extension(STATE_FILE_EXTENSION))
+            }
+            StateFile::Path(p) => Some(p.clone()),
+            StateFile::Off => None,
         }
     }
 }
@@ -97,14 +121,9 @@ fn long_seconds(v: ::config::Value) -> Result<Duration, String> {
 }
 
 /// `[graceful_restart]`; `None` when a key is invalid (reported).
-pub(super) fn global(
-    t: Option<Table>,
-    p: &mut Problems,
-    api_socket: Option<&Path>,
-) -> Option<GracefulRestartGlobal> {
-    let base = GracefulRestartGlobal::with_api_socket(api_socket);
+pub(super) fn global(t: Option<Table>, p: &mut Problems) -> Option<GracefulRestartGlobal> {
     let Some(mut t) = t else {
-        return Some(base);
+        return Some(GracefulRestartGlobal::default());
     };
     let d = GracefulRestart::default();
     let enabled = t.or(p, "enabled", d.enabled, boolean);
@@ -132,9 +151,9 @@ pub(super) fn global(
         },
         selection_deferral_time: deferral?,
         state_file: match state_file.ok()? {
-            Some(s) if s.is_empty() => None,
-            Some(s) => Some(PathBuf::from(s)),
-            None => base.state_file,
+            Some(s) if s.is_empty() => StateFile::Off,
+            Some(s) => StateFile::Path(PathBuf::from(s)),
+            None => StateFile::NextToApiSocket,
         },
     })
 }

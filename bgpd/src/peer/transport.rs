@@ -140,7 +140,11 @@ impl Transport {
     /// password on either side shows only as silence (the kernel drops the segments).
     pub(crate) fn silence_hint(&self) -> Option<&'static str> {
         match (&self.password, self.min_ttl) {
-            (Some(_), _) => Some(
+            (Some(_), Some(_)) => Some(
+                "no answer; TCP MD5 and GTSM (ttl_security) are configured: check that the \
+                 peer uses the same password and sends with TTL 255",
+            ),
+            (Some(_), None) => Some(
                 "no answer; TCP MD5 is configured: check that the peer uses the same password",
             ),
             (None, Some(_)) => Some(
