@@ -290,7 +290,11 @@ impl Control {
                 ControlMsg::Shutdown(message, reply) => {
                     // Graceful-restart sessions close silently so that peers keep our routes.
                     for e in self.peers.values() {
-                        let _ = e.handle.cmds.send(PeerCmd::DaemonStop(message.clone())).await;
+                        let _ = e
+                            .handle
+                            .cmds
+                            .send(PeerCmd::DaemonStop(message.clone()))
+                            .await;
                     }
                     let addrs: Vec<IpAddr> = self.peers.keys().copied().collect();
                     let mut tasks = Vec::new();
@@ -359,6 +363,7 @@ impl Control {
     async fn remove(&mut self, addr: IpAddr, stop: Stop) -> Option<JoinHandle<()>> {
         let entry = self.peers.remove(&addr)?;
         self.publish_dispatch();
+        peer::remove_listener_keys(&entry.neighbor, self.config.global.asn, &self.env.listeners);
         let _ = entry.handle.cmds.send(PeerCmd::Stop(stop)).await;
         info!(peer = %addr, "neighbor removed");
         // Dropping the handle's sender ends the task after the stop.

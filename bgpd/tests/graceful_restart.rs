@@ -24,9 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::{Peer, Want, eventually, has_routes, lab, lacks_routes, log_lines, skip_reason};
 use petrel_lab::Lab;
-use session_lab::{
-    BIRD, CONVERGE, FRR, OURS, best_paths, client, established, runtime, status,
-};
+use session_lab::{BIRD, CONVERGE, FRR, OURS, best_paths, client, established, runtime, status};
 
 /// How long bgpd stays away during a restart test.
 const AWAY: Duration = Duration::from_secs(4);
@@ -57,17 +55,25 @@ fn wait_up(lab: &Lab, what: &str) {
     let rt = runtime();
     let mut api = client(&rt, lab);
     for peer in [&BIRD, &FRR] {
-        eventually(lab, CONVERGE, &format!("{what}: session with {}", peer.node), || {
-            if established(&rt, &mut api, peer) {
-                Ok(())
-            } else {
-                Err(format!("{:?}", status(&rt, &mut api, peer)))
-            }
-        });
+        eventually(
+            lab,
+            CONVERGE,
+            &format!("{what}: session with {}", peer.node),
+            || {
+                if established(&rt, &mut api, peer) {
+                    Ok(())
+                } else {
+                    Err(format!("{:?}", status(&rt, &mut api, peer)))
+                }
+            },
+        );
     }
-    eventually(lab, CONVERGE, &format!("{what}: routes at the peers"), || {
-        peers_hold_ours(lab)
-    });
+    eventually(
+        lab,
+        CONVERGE,
+        &format!("{what}: routes at the peers"),
+        || peers_hold_ours(lab),
+    );
 }
 
 fn sigterm(lab: &Lab, node: &str) {
@@ -147,7 +153,10 @@ fn held(rt: &tokio::runtime::Runtime, lab: &Lab, peer: &Peer, stale: bool) -> Re
     if got == want {
         Ok(())
     } else {
-        Err(format!("expected {want:?} from {}; bgpd has {got:?}", peer.node))
+        Err(format!(
+            "expected {want:?} from {}; bgpd has {got:?}",
+            peer.node
+        ))
     }
 }
 
@@ -171,13 +180,17 @@ fn restarting_peers_routes_are_kept_stale_then_fresh_or_dropped_in_time() {
     wait_up(&lab, "lab up");
     let rt = runtime();
     for (peer, other) in [(&BIRD, &FRR), (&FRR, &BIRD)] {
-        eventually(&lab, CONVERGE, "routes fresh", || held(&rt, &lab, peer, false));
+        eventually(&lab, CONVERGE, "routes fresh", || {
+            held(&rt, &lab, peer, false)
+        });
         lab.kill(peer.node).expect("peer killed");
         eventually(&lab, CONVERGE, "routes kept stale", || {
             held(&rt, &lab, peer, true)
         });
         let mut api = client(&rt, &lab);
-        let gr = status(&rt, &mut api, peer).graceful_restart.unwrap_or_default();
+        let gr = status(&rt, &mut api, peer)
+            .graceful_restart
+            .unwrap_or_default();
         assert!(gr.helping, "status does not show helper mode: {gr:?}");
         // Still best, so still passed on.
         passed_on(&lab, peer, other).unwrap();
@@ -185,7 +198,9 @@ fn restarting_peers_routes_are_kept_stale_then_fresh_or_dropped_in_time() {
         eventually(&lab, CONVERGE, "routes fresh again", || {
             held(&rt, &lab, peer, false)
         });
-        eventually(&lab, CONVERGE, "still passed on", || passed_on(&lab, peer, other));
+        eventually(&lab, CONVERGE, "still passed on", || {
+            passed_on(&lab, peer, other)
+        });
     }
 
     // BIRD away for longer than its Restart Time (10 s): its routes go everywhere.
@@ -193,12 +208,17 @@ fn restarting_peers_routes_are_kept_stale_then_fresh_or_dropped_in_time() {
     eventually(&lab, CONVERGE, "stale", || held(&rt, &lab, &BIRD, true));
     let gone = prefixes(&BIRD);
     let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
-    eventually(&lab, Duration::from_secs(25), "BIRD's routes gone after its restart time", || {
-        let left = from_peer(&rt, &lab, &BIRD);
-        if !left.is_empty() {
-            return Err(format!("bgpd still has {left:?}"));
-        }
-        lacks_routes(&lab, &FRR, &gone)
-    });
+    eventually(
+        &lab,
+        Duration::from_secs(25),
+        "BIRD's routes gone after its restart time",
+        || {
+            let left = from_peer(&rt, &lab, &BIRD);
+            if !left.is_empty() {
+                return Err(format!("bgpd still has {left:?}"));
+            }
+            lacks_routes(&lab, &FRR, &gone)
+        },
+    );
     lab.down().expect("lab teardown");
 }

@@ -42,13 +42,18 @@ fn md5_and_gtsm_with_bird_and_frr() {
 
     // Matching passwords (and GTSM with FRR): up, routes both ways.
     for peer in [&BIRD, &FRR] {
-        eventually(&lab, CONVERGE, &format!("session with {} up", peer.node), || {
-            if established(&rt, &mut api, peer) {
-                Ok(())
-            } else {
-                Err(format!("{:?}", status(&rt, &mut api, peer)))
-            }
-        });
+        eventually(
+            &lab,
+            CONVERGE,
+            &format!("session with {} up", peer.node),
+            || {
+                if established(&rt, &mut api, peer) {
+                    Ok(())
+                } else {
+                    Err(format!("{:?}", status(&rt, &mut api, peer)))
+                }
+            },
+        );
         eventually(&lab, CONVERGE, "bgpd's route at the peer", || {
             has_routes(&lab, peer, &[Want::new(OURS, "65000", peer.bgpd_v4)])
         });
@@ -63,8 +68,7 @@ fn md5_and_gtsm_with_bird_and_frr() {
     while start.elapsed() < STAYS_DOWN {
         last = status(&rt, &mut api, &BIRD);
         assert_ne!(
-            last.state,
-            6,
+            last.state, 6,
             "established with a wrong TCP MD5 password: {last:?}"
         );
         std::thread::sleep(Duration::from_millis(250));

@@ -93,7 +93,10 @@ pub(crate) fn pairs(p: &Peer) -> Vec<(&'static str, String)> {
         out.push(("Interface", c.bind_interface.clone()));
     }
     let enabled = c.graceful_restart.unwrap_or(g.enabled);
-    out.push(("Graceful restart", graceful_line(enabled, c.restart_time, &g)));
+    out.push((
+        "Graceful restart",
+        graceful_line(enabled, c.restart_time, &g),
+    ));
     out
 }
 

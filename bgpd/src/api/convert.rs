@@ -259,9 +259,7 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
                 .map(|x| x.local.ip().to_string())
                 .unwrap_or_default(),
             enabled: s.status.enabled,
-            graceful_restart: Some(super::convert_session::graceful_status(
-                &s.status.graceful,
-            )),
+            graceful_restart: Some(super::convert_session::graceful_status(&s.status.graceful)),
         }),
         source: s.source.as_str().to_string(),
     }

@@ -177,7 +177,11 @@ pub(super) fn neighbor(
         }
     });
     let ttl_security = t.get(p, "ttl_security", |v| {
-        integer::<u8>(v, 1..=254, "a number of hops 1..=254 (1: directly connected)")
+        integer::<u8>(
+            v,
+            1..=254,
+            "a number of hops 1..=254 (1: directly connected)",
+        )
     });
     if multihop && matches!(ttl_security, Ok(Some(_))) {
         p.report(

@@ -13,7 +13,11 @@ use crate::fsm::{DownReason, Stop};
 
 /// Our Graceful Restart capability: the Restart State bit when bgpd has just restarted,
 /// the N bit, and every family with its Forwarding State bit.
-pub(crate) fn capability(cfg: &GracefulRestart, restarted: bool, families: &[Family]) -> Capability {
+pub(crate) fn capability(
+    cfg: &GracefulRestart,
+    restarted: bool,
+    families: &[Family],
+) -> Capability {
     Capability::GracefulRestart(GrCap {
         restart_state: restarted,
         notification: cfg.notification,
@@ -182,7 +186,10 @@ mod tests {
     #[test]
     fn tcp_loss_and_hold_expiry_keep_routes() {
         let s = session(false);
-        assert_eq!(s.retained(&DownReason::ConnectionFailed), Some(vec![V4, V6]));
+        assert_eq!(
+            s.retained(&DownReason::ConnectionFailed),
+            Some(vec![V4, V6])
+        );
         let hold = DownReason::HoldTimerExpired {
             hold_time: Duration::from_secs(9),
         };

@@ -30,8 +30,8 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::conn::{Conn, Io};
-use self::io::{Gate, ReadEvent};
 use self::graceful::GrSession;
+use self::io::{Gate, ReadEvent};
 use self::status::{PeerCounters, PeerStatus, SessionInfo};
 pub use self::transport::Listeners;
 use self::transport::Transport;
@@ -240,7 +240,6 @@ impl PeerTask {
         if let Some(h) = self.connecting.take() {
             h.abort();
         }
-        let _ = self.transport.listener_keys(&self.spec.listeners, true);
     }
 
     fn conn(&mut self, which: Which) -> Option<&mut Conn> {
@@ -515,7 +514,10 @@ impl PeerTask {
                 if let Some(io) = self.conn(which).and_then(|c| c.io.as_mut()) {
                     io.stop_reader().await;
                 }
-                let retained = self.gr.as_ref().and_then(|g| Some((g.retained(&reason)?, g)));
+                let retained = self
+                    .gr
+                    .as_ref()
+                    .and_then(|g| Some((g.retained(&reason)?, g)));
                 let msg = match retained {
                     Some((families, g)) => {
                         info!(
@@ -526,7 +528,12 @@ impl PeerTask {
                             peer: self.spec.id,
                             families,
                             restart_time: g.restart_time,
-                            stale_time: self.spec.neighbor.session.graceful_restart.stale_routes_time,
+                            stale_time: self
+                                .spec
+                                .neighbor
+                                .session
+                                .graceful_restart
+                                .stale_routes_time,
                         })
                     }
                     None => RibMsg::PeerDown { peer: self.spec.id },
@@ -616,7 +623,10 @@ impl PeerTask {
         );
         let graceful_up = GrMsg::PeerUp {
             peer: spec.id,
-            preserved: gr.as_ref().map(|g| g.forwarding.clone()).unwrap_or_default(),
+            preserved: gr
+                .as_ref()
+                .map(|g| g.forwarding.clone())
+                .unwrap_or_default(),
             graceful: gr.is_some(),
             families: families.clone(),
         };
@@ -638,6 +648,13 @@ impl PeerTask {
         let _ = io.gate.send(Gate::Open(spec.id));
         self.gr = gr;
     }
+}
+
+/// Removes the TCP MD5 key of `neighbor` from the listeners. The control task calls it
+/// when it removes the neighbour, before it may add it again with a new key.
+pub fn remove_listener_keys(neighbor: &Neighbor, local_asn: u32, listeners: &Listeners) {
+    let transport = Transport::new(neighbor, neighbor.is_ibgp(local_asn));
+    let _ = transport.listener_keys(listeners, true);
 }
 
 /// Families as operators write them: "ipv4-unicast ipv6-unicast".

@@ -140,7 +140,13 @@ mod tests {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let err = set_md5_key(&listener, IpAddr::V6(Ipv6Addr::LOCALHOST), b"x").unwrap_err();
         assert!(
-            matches!(err, SockoptError::Refused { option: "TCP_MD5SIG", .. }),
+            matches!(
+                err,
+                SockoptError::Refused {
+                    option: "TCP_MD5SIG",
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -173,8 +179,8 @@ mod tests {
         let r = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500));
         assert!(r.is_err(), "an unsigned connection was accepted");
         // Signed with the same key, it is.
-        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-            .unwrap();
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         set_md5_key(&socket, IpAddr::V4(Ipv4Addr::LOCALHOST), b"secret").unwrap();
         socket
             .connect_timeout(&addr.into(), std::time::Duration::from_secs(2))
@@ -187,8 +193,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         set_min_ttl(&listener, addr, 255).unwrap();
         let connect = |ttl: u32| {
-            let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-                .unwrap();
+            let s =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
             s.set_ttl_v4(ttl).unwrap();
             s.connect_timeout(&addr.into(), std::time::Duration::from_millis(500))
         };

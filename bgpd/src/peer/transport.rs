@@ -122,14 +122,14 @@ impl Transport {
         let mut first = Ok(());
         for l in listeners {
             let family = l.local_addr().ok().and_then(|a| a.as_socket());
-            if family.is_some_and(|a| a.is_ipv4() == self.remote.is_ipv4()) {
-                if let Err(e) = sockopt::set_md5_key(l, self.remote.ip(), key) {
-                    if !remove {
-                        warn!(error = %e, "TCP MD5 key not installed on a listener");
-                    }
-                    if first.is_ok() {
-                        first = Err(e);
-                    }
+            if family.is_some_and(|a| a.is_ipv4() == self.remote.is_ipv4())
+                && let Err(e) = sockopt::set_md5_key(l, self.remote.ip(), key)
+            {
+                if !remove {
+                    warn!(error = %e, "TCP MD5 key not installed on a listener");
+                }
+                if first.is_ok() {
+                    first = Err(e);
                 }
             }
         }
@@ -144,9 +144,9 @@ impl Transport {
                 "no answer; TCP MD5 and GTSM (ttl_security) are configured: check that the \
                  peer uses the same password and sends with TTL 255",
             ),
-            (Some(_), None) => Some(
-                "no answer; TCP MD5 is configured: check that the peer uses the same password",
-            ),
+            (Some(_), None) => {
+                Some("no answer; TCP MD5 is configured: check that the peer uses the same password")
+            }
             (None, Some(_)) => Some(
                 "no answer; GTSM (ttl_security) is configured: check the peer's TTL and hop count",
             ),

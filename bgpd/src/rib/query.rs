@@ -245,9 +245,7 @@ impl Reader<'_> {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i < 64 && e.multipath & (1 << i) != 0)
-            .map(|(i, p)| {
-                self.marked(self.view(prefix, p, i == best_index, true), K::FAMILY, id)
-            })
+            .map(|(i, p)| self.marked(self.view(prefix, p, i == best_index, true), K::FAMILY, id))
             .collect();
         BestPathChange {
             prefix,

@@ -372,7 +372,10 @@ impl Rib {
                 .get(&peer)
                 .map(|p| p.families.clone())
                 .unwrap_or_default();
-            info!(peer, "graceful restart: time is up; removing the stale routes left");
+            info!(
+                peer,
+                "graceful restart: time is up; removing the stale routes left"
+            );
             for f in families {
                 self.sweep_family(peer, f);
             }

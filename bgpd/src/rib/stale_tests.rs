@@ -193,7 +193,10 @@ async fn restarting_peer_routes_stay_stale_then_are_replaced_and_swept_at_end_of
 
     h.graceful_down(1, Duration::from_secs(60)).await;
     two.drain(Duration::from_millis(200)).await;
-    assert!(!two.withdrew(A) && !two.withdrew(B), "stale routes were withdrawn");
+    assert!(
+        !two.withdrew(A) && !two.withdrew(B),
+        "stale routes were withdrawn"
+    );
     assert_eq!(
         h.best().await,
         vec![(A.to_string(), true), (B.to_string(), true)]
@@ -208,7 +211,10 @@ async fn restarting_peer_routes_stay_stale_then_are_replaced_and_swept_at_end_of
     );
     h.send(1, vec![Update::end_of_rib_marker(V4)]).await;
     two.drain(Duration::from_millis(200)).await;
-    assert!(two.withdrew(B), "what was not re-sent is withdrawn at End-of-RIB");
+    assert!(
+        two.withdrew(B),
+        "what was not re-sent is withdrawn at End-of-RIB"
+    );
     assert!(!two.withdrew(A));
     assert_eq!(h.best().await, vec![(A.to_string(), false)]);
 }
@@ -267,7 +273,11 @@ async fn after_a_restart_nothing_is_sent_until_end_of_rib_from_graceful_peers() 
     let mut two = h.up(2).await;
     h.send(1, vec![announce(1, &[A])]).await;
     two.drain(Duration::from_millis(300)).await;
-    assert!(two.updates.is_empty(), "sent during deferral: {:?}", two.updates);
+    assert!(
+        two.updates.is_empty(),
+        "sent during deferral: {:?}",
+        two.updates
+    );
     h.send(1, vec![Update::end_of_rib_marker(V4)]).await;
     two.drain(Duration::from_millis(300)).await;
     assert!(two.got(A));

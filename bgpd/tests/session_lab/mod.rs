@@ -51,7 +51,11 @@ pub(crate) fn client(rt: &tokio::runtime::Runtime, lab: &Lab) -> Client {
 }
 
 /// The status of bgpd's session with `peer`.
-pub(crate) fn status(rt: &tokio::runtime::Runtime, api: &mut Client, peer: &Peer) -> pb::PeerStatus {
+pub(crate) fn status(
+    rt: &tokio::runtime::Runtime,
+    api: &mut Client,
+    peer: &Peer,
+) -> pb::PeerStatus {
     rt.block_on(async {
         api.get_peer(pb::GetPeerRequest {
             address: peer.v4.into(),
@@ -111,10 +115,8 @@ pub(crate) fn update_peer(
             .and_then(|p| p.config)
             .expect("config");
         change(&mut config);
-        api.update_peer(pb::UpdatePeerRequest {
-            peer: Some(config),
-        })
-        .await
-        .unwrap_or_else(|s| panic!("UpdatePeer {}: {s}", peer.v4));
+        api.update_peer(pb::UpdatePeerRequest { peer: Some(config) })
+            .await
+            .unwrap_or_else(|s| panic!("UpdatePeer {}: {s}", peer.v4));
     });
 }
