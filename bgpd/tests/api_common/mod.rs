@@ -77,10 +77,7 @@ fn with_api(toml: &str, socket: &Path) -> String {
     } else {
         "[graceful_restart]\nenabled = false\n"
     };
-    format!(
-        "{toml}\n{gr}[api]\nsocket = \"{}\"\n",
-        socket.display()
-    )
+    format!("{toml}\n{gr}[api]\nsocket = \"{}\"\n", socket.display())
 }
 
 /// Starts a daemon from configuration text, with its API on a socket of its own.
