@@ -154,3 +154,67 @@ impl Transport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+
+    fn transport(remote: SocketAddr) -> Transport {
+        Transport {
+            remote,
+            local: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            ttl: Some(1),
+            min_ttl: None,
+            password: None,
+            interface: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn connects_bound_to_an_interface_and_names_a_missing_one() {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let remote = listener.local_addr().unwrap();
+        let mut t = transport(remote);
+        t.interface = Some("lo".into());
+        let stream = t.clone().connect().await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), remote);
+        assert_eq!(SockRef::from(&stream).ttl_v4().unwrap(), 1);
+        t.interface = Some("nosuchif0".into());
+        let err = t.connect().await.unwrap_err();
+        assert!(err.to_string().contains("nosuchif0"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn md5_signed_connect_reaches_a_listener_with_the_same_key() {
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let remote = std_listener.local_addr().unwrap();
+        let mut t = transport(remote);
+        t.password = Some("s3cret".into());
+        let dup = SockRef::from(&std_listener).try_clone().unwrap();
+        t.listener_keys(std::slice::from_ref(&dup), false).unwrap();
+        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+        let (connected, accepted) = tokio::join!(t.clone().connect(), listener.accept());
+        connected.unwrap();
+        accepted.unwrap();
+        // A wrong key: no answer, and the hint says why.
+        t.password = Some("wrong".into());
+        let err = t.clone().connect().await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(t.silence_hint().unwrap().contains("TCP MD5"));
+    }
+
+    #[test]
+    fn gtsm_sends_with_255_and_expects_256_minus_hops() {
+        let toml = "[global]\nasn = 65000\nrouter_id = \"10.0.0.1\"\n[[neighbors]]\n\
+                    address = \"10.0.0.2\"\npeer_asn = 65001\nttl_security = 2\n";
+        let c = crate::config::from_str(toml, "t.toml").unwrap();
+        let t = Transport::new(&c.neighbors[0], false);
+        assert_eq!((t.ttl, t.min_ttl), (Some(255), Some(254)));
+        assert!(t.silence_hint().unwrap().contains("GTSM"));
+    }
+}
