@@ -26,6 +26,9 @@ pub(super) fn neighbor_toml(p: &pb::PeerConfig) -> String {
     if p.restart_time != 0 {
         toml += &format!("restart_time = {}\n", p.restart_time);
     }
+    if p.long_lived_stale_time != 0 {
+        toml += &format!("long_lived_stale_time = {}\n", p.long_lived_stale_time);
+    }
     if p.stale_routes_time != 0 {
         toml += &format!("stale_routes_time = {}\n", p.stale_routes_time);
     }
@@ -42,6 +45,8 @@ pub(super) fn peer_config(s: &SessionOptions) -> pb::PeerConfig {
         graceful_restart: Some(gr.enabled),
         restart_time: u32::try_from(gr.restart_time.as_secs()).unwrap_or(u32::MAX),
         stale_routes_time: u32::try_from(gr.stale_routes_time.as_secs()).unwrap_or(u32::MAX),
+        long_lived_stale_time: u32::try_from(gr.long_lived_stale_time.as_secs())
+            .unwrap_or(u32::MAX),
         ..pb::PeerConfig::default()
     }
 }

@@ -1,6 +1,6 @@
 //! Transport security and graceful restart: the `[graceful_restart]` section and the
 //! neighbour keys `password`, `ttl_security`, `bind_interface`, `graceful_restart`,
-//! `restart_time` and `stale_routes_time`.
+//! `restart_time`, `stale_routes_time` and `long_lived_stale_time`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +33,10 @@ pub struct GracefulRestart {
     pub notification: bool,
     /// Announce forwarding preserved (F bit) for every family.
     pub forwarding_state: bool,
+    /// Long-Lived Graceful Restart (RFC 9494): how long the peer should keep our routes
+    /// (as LLGR_STALE, least preferred) after the restart time; zero: not announced, and
+    /// peers' routes are not kept long-lived either.
+    pub long_lived_stale_time: Duration,
 }
 
 impl Default for GracefulRestart {
@@ -43,6 +47,7 @@ impl Default for GracefulRestart {
             stale_routes_time: DEFAULT_STALE_ROUTES_TIME,
             notification: true,
             forwarding_state: true,
+            long_lived_stale_time: Duration::ZERO,
         }
     }
 }
@@ -115,6 +120,15 @@ fn restart_time(v: ::config::Value) -> Result<Duration, String> {
         .map(|s| Duration::from_secs(s.into()))
 }
 
+fn llgr_seconds(v: ::config::Value) -> Result<Duration, String> {
+    integer::<u32>(
+        v,
+        0..=0x00ff_ffff,
+        "a number of seconds 0..=16777215 (24 bits; 0: off)",
+    )
+    .map(|s| Duration::from_secs(s.into()))
+}
+
 fn long_seconds(v: ::config::Value) -> Result<Duration, String> {
     integer::<u32>(v, 1..=86400, "a number of seconds 1..=86400")
         .map(|s| Duration::from_secs(s.into()))
@@ -131,6 +145,12 @@ pub(super) fn global(t: Option<Table>, p: &mut Problems) -> Option<GracefulResta
     let stale = t.or(p, "stale_routes_time", d.stale_routes_time, long_seconds);
     let notification = t.or(p, "notification", d.notification, boolean);
     let forwarding = t.or(p, "forwarding_state", d.forwarding_state, boolean);
+    let llgr = t.or(
+        p,
+        "long_lived_stale_time",
+        d.long_lived_stale_time,
+        llgr_seconds,
+    );
     let deferral = t.or(
         p,
         "selection_deferral_time",
@@ -148,6 +168,7 @@ pub(super) fn global(t: Option<Table>, p: &mut Problems) -> Option<GracefulResta
             stale_routes_time: stale?,
             notification: notification?,
             forwarding_state: forwarding?,
+            long_lived_stale_time: llgr?,
         },
         selection_deferral_time: deferral?,
         state_file: match state_file.ok()? {
@@ -207,6 +228,12 @@ pub(super) fn neighbor(
         defaults.stale_routes_time,
         long_seconds,
     );
+    let llgr = t.or(
+        p,
+        "long_lived_stale_time",
+        defaults.long_lived_stale_time,
+        llgr_seconds,
+    );
     let (Ok(password), Ok(ttl_security), Ok(bind_interface)) =
         (password, ttl_security, bind_interface)
     else {
@@ -223,6 +250,7 @@ pub(super) fn neighbor(
             enabled: enabled?,
             restart_time: restart?,
             stale_routes_time: stale?,
+            long_lived_stale_time: llgr?,
             ..defaults.clone()
         },
     })

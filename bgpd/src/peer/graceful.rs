@@ -4,20 +4,46 @@
 
 use std::time::Duration;
 
-use bgp_proto::capability::{Capability, GracefulRestart as GrCap, GracefulRestartFamily};
+use bgp_proto::capability::{
+    Capability, GracefulRestart as GrCap, GracefulRestartFamily, LlgrFamily,
+    LongLivedGracefulRestart,
+};
 use bgp_proto::notification::cease_subcode;
 use bgp_proto::{ErrorCode, Family, Notification};
 
 use crate::config::GracefulRestart;
 use crate::fsm::{DownReason, Stop};
 
-/// Our Graceful Restart capability: the Restart State bit when bgpd has just restarted,
-/// the N bit, and every family with its Forwarding State bit.
-pub(crate) fn capability(
+/// Our capabilities: Graceful Restart (the Restart State bit when bgpd has just restarted,
+/// the N bit, every family with its Forwarding State bit) and, with a long-lived stale
+/// time, Long-Lived Graceful Restart (RFC 9494).
+pub(crate) fn capabilities(
     cfg: &GracefulRestart,
     restarted: bool,
     families: &[Family],
-) -> Capability {
+) -> Vec<Capability> {
+    let mut caps = vec![capability(cfg, restarted, families)];
+    let stale_time = u32::try_from(cfg.long_lived_stale_time.as_secs())
+        .unwrap_or(u32::MAX)
+        .min(0x00ff_ffff);
+    if stale_time > 0 {
+        caps.push(Capability::LongLivedGracefulRestart(
+            LongLivedGracefulRestart {
+                families: families
+                    .iter()
+                    .map(|f| LlgrFamily {
+                        family: *f,
+                        forwarding_state: cfg.forwarding_state,
+                        stale_time,
+                    })
+                    .collect(),
+            },
+        ));
+    }
+    caps
+}
+
+fn capability(cfg: &GracefulRestart, restarted: bool, families: &[Family]) -> Capability {
     Capability::GracefulRestart(GrCap {
         restart_state: restarted,
         notification: cfg.notification,
@@ -47,6 +73,9 @@ pub(crate) struct GrSession {
     pub(crate) forwarding: Vec<Family>,
     /// The peer announced the Restart State bit (it has just restarted).
     pub(crate) peer_restarted: bool,
+    /// Long-Lived Graceful Restart (both sides announced it): the session's families the
+    /// peer listed, with its long-lived stale time.
+    pub(crate) llgr: Vec<(Family, Duration)>,
 }
 
 impl GrSession {
@@ -54,6 +83,7 @@ impl GrSession {
     pub(crate) fn negotiate(
         local: &GracefulRestart,
         peer: Option<&GrCap>,
+        peer_llgr: Option<&LongLivedGracefulRestart>,
         session_families: &[Family],
     ) -> Option<GrSession> {
         let peer = peer.filter(|_| local.enabled)?;
@@ -68,7 +98,18 @@ impl GrSession {
             })
             .copied()
             .collect();
+        let llgr = peer_llgr
+            .filter(|_| local.long_lived_stale_time > Duration::ZERO)
+            .map(|l| {
+                l.families
+                    .iter()
+                    .filter(|f| session_families.contains(&f.family) && f.stale_time > 0)
+                    .map(|f| (f.family, Duration::from_secs(f.stale_time.into())))
+                    .collect()
+            })
+            .unwrap_or_default();
         Some(GrSession {
+            llgr,
             notification: local.notification && peer.notification,
             restart_time: Duration::from_secs(peer.restart_time.into()),
             families,
@@ -94,8 +135,17 @@ impl GrSession {
             DownReason::AdminStop(Stop::Silent) => true,
             _ => false,
         };
-        (keep && self.restart_time > Duration::ZERO && !self.families.is_empty())
-            .then(|| self.families.clone())
+        let mut families = if self.restart_time > Duration::ZERO {
+            self.families.clone()
+        } else {
+            Vec::new()
+        };
+        for (f, _) in &self.llgr {
+            if !families.contains(f) {
+                families.push(*f);
+            }
+        }
+        (keep && !families.is_empty()).then_some(families)
     }
 }
 
@@ -155,6 +205,7 @@ mod tests {
         GrSession::negotiate(
             &GracefulRestart::default(),
             Some(&peer_cap(n, &[(V4, true), (V6, false)])),
+            None,
             &[V4, V6],
         )
         .unwrap()
@@ -167,14 +218,14 @@ mod tests {
     #[test]
     fn negotiation_needs_both_sides_and_keeps_the_peers_families() {
         let local = GracefulRestart::default();
-        assert_eq!(GrSession::negotiate(&local, None, &[V4]), None);
+        assert_eq!(GrSession::negotiate(&local, None, None, &[V4]), None);
         let off = GracefulRestart {
             enabled: false,
             ..GracefulRestart::default()
         };
         let cap = peer_cap(true, &[(V4, true)]);
-        assert_eq!(GrSession::negotiate(&off, Some(&cap), &[V4]), None);
-        let s = GrSession::negotiate(&local, Some(&cap), &[V4, V6]).unwrap();
+        assert_eq!(GrSession::negotiate(&off, Some(&cap), None, &[V4]), None);
+        let s = GrSession::negotiate(&local, Some(&cap), None, &[V4, V6]).unwrap();
         assert_eq!(s.families, vec![V4]);
         assert_eq!(s.forwarding, vec![V4]);
         assert_eq!(s.restart_time, Duration::from_secs(90));
@@ -243,6 +294,46 @@ mod tests {
             daemon_stop(None, "x".into()),
             Stop::Shutdown(Some("x".into()))
         );
+    }
+
+    #[test]
+    fn long_lived_is_announced_negotiated_and_keeps_routes_without_restart_time() {
+        let cfg = GracefulRestart {
+            long_lived_stale_time: Duration::from_secs(3600),
+            ..GracefulRestart::default()
+        };
+        let caps = capabilities(&cfg, false, &[V4]);
+        let Some(Capability::LongLivedGracefulRestart(l)) = caps.get(1) else {
+            panic!("no LLGR capability: {caps:?}");
+        };
+        assert_eq!(l.families[0].stale_time, 3600);
+        assert_eq!(
+            capabilities(&GracefulRestart::default(), false, &[V4]).len(),
+            1
+        );
+        let peer_llgr = LongLivedGracefulRestart {
+            families: vec![LlgrFamily {
+                family: V4,
+                forwarding_state: true,
+                stale_time: 600,
+            }],
+        };
+        let mut cap = peer_cap(false, &[(V4, true)]);
+        cap.restart_time = 0;
+        let s = GrSession::negotiate(&cfg, Some(&cap), Some(&peer_llgr), &[V4]).unwrap();
+        assert_eq!(s.llgr, vec![(V4, Duration::from_secs(600))]);
+        // A restart time of zero: straight to long-lived retention.
+        assert_eq!(s.retained(&DownReason::ConnectionFailed), Some(vec![V4]));
+        // Without LLGR on our side the peer's capability is not used.
+        let plain = GrSession::negotiate(
+            &GracefulRestart::default(),
+            Some(&cap),
+            Some(&peer_llgr),
+            &[V4],
+        )
+        .unwrap();
+        assert!(plain.llgr.is_empty());
+        assert_eq!(plain.retained(&DownReason::ConnectionFailed), None);
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl PeerSpec {
         let gr = &n.session.graceful_restart;
         if gr.enabled {
             c.capabilities
-                .push(graceful::capability(gr, self.restarted, &n.families));
+                .extend(graceful::capabilities(gr, self.restarted, &n.families));
         }
         c
     }
@@ -528,6 +528,7 @@ impl PeerTask {
                             peer: self.spec.id,
                             families,
                             restart_time: g.restart_time,
+                            llgr: g.llgr.clone(),
                             stale_time: self
                                 .spec
                                 .neighbor
@@ -596,6 +597,7 @@ impl PeerTask {
             rr_client: spec.neighbor.route_reflector_client,
             families: families.clone(),
             encode: neg.encode.clone(),
+            llgr: neg.peer_llgr.is_some(),
         };
         info!(
             peer_as = neg.peer_asn,
@@ -619,6 +621,7 @@ impl PeerTask {
         let gr = GrSession::negotiate(
             &spec.neighbor.session.graceful_restart,
             neg.peer_graceful_restart.as_ref(),
+            neg.peer_llgr.as_ref(),
             &families,
         );
         let graceful_up = GrMsg::PeerUp {

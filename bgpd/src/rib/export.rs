@@ -230,6 +230,10 @@ pub(super) fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) 
     }
     let a = &path.attrs.attrs;
     if let Some(c) = a.communities() {
+        // RFC 9494 section 4.3: long-lived stale routes only to peers that know them.
+        if c.contains(Community::LLGR_STALE) && !to.llgr {
+            return false;
+        }
         if c.contains(Community::NO_ADVERTISE) {
             return false;
         }

@@ -89,6 +89,9 @@ pub struct PeerInfo {
     pub families: Vec<Family>,
     /// How to encode for this peer.
     pub encode: EncodeCtx,
+    /// The peer announced Long-Lived Graceful Restart (RFC 9494): it may be sent routes
+    /// with LLGR_STALE.
+    pub llgr: bool,
 }
 
 /// A route this router originates.
@@ -862,6 +865,9 @@ impl DecideCtx<'_> {
         };
         let as_path = a.as_path();
         Rank {
+            llgr_stale: a
+                .communities()
+                .is_some_and(|c| c.contains(bgp_proto::attr::Community::LLGR_STALE)),
             local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
             local: is_local(path.peer),
             as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),

@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bgp_proto::Family;
-use bgp_proto::Nlri;
+use bgp_proto::attr::{Communities, Community};
+use bgp_proto::{Family, Nlri};
 use ipnet::{Ipv4Net, Ipv6Net};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -41,6 +41,9 @@ pub enum GrMsg {
         restart_time: Duration,
         /// How long stale routes may stay once the peer is back.
         stale_time: Duration,
+        /// Long-Lived Graceful Restart (RFC 9494): families kept past the restart time,
+        /// as LLGR_STALE, for this long.
+        llgr: Vec<(Family, Duration)>,
     },
     /// The peer's session is up again (sent after [`super::RibMsg::PeerUp`]).
     PeerUp {
@@ -73,6 +76,11 @@ struct StalePeer {
     /// When whatever is still stale goes.
     deadline: Option<Instant>,
     stale_time: Duration,
+    llgr: Vec<(Family, Duration)>,
+    /// The peer's new session is up.
+    up: bool,
+    /// Past the restart time: the routes carry LLGR_STALE.
+    long_lived: bool,
 }
 
 #[derive(Debug)]
@@ -187,6 +195,52 @@ fn sweep<K: FamilyKey>(
     n
 }
 
+/// Marks the stale paths of `peer` at `bits` LLGR_STALE, removing those with NO_LLGR.
+fn long_lived<K: FamilyKey>(
+    rib: &mut FamilyRib<K>,
+    interner: &mut super::intern::Interner<super::RouteAttrs>,
+    peer: PeerId,
+    bits: &mut BitSet,
+) -> (usize, usize) {
+    let (mut kept, mut dropped) = (0, 0);
+    let ids: Vec<u32> = bits.iter().collect();
+    for id in ids {
+        let Some(entry) = rib.table.get_mut(id) else {
+            continue;
+        };
+        let mut i = 0;
+        while i < entry.paths.len() {
+            if entry.paths[i].peer != peer {
+                i += 1;
+                continue;
+            }
+            let communities = entry.paths[i].attrs.attrs.communities();
+            if communities.is_some_and(|c| c.contains(Community::NO_LLGR)) {
+                interner.release(entry.remove_path(i).attrs);
+                dropped += 1;
+                continue;
+            }
+            let mut attrs = (*entry.paths[i].attrs).clone();
+            let marked = communities.map_or_else(
+                || Communities::new([Community::LLGR_STALE]),
+                |c| c.with(Community::LLGR_STALE),
+            );
+            attrs.attrs.set_communities(marked);
+            let new = interner.intern(attrs);
+            let old = std::mem::replace(&mut entry.paths[i].attrs, new);
+            entry.touch(i);
+            interner.release(old);
+            kept += 1;
+            i += 1;
+        }
+        if !entry.paths.iter().any(|p| p.peer == peer) {
+            bits.remove(id);
+        }
+        rib.mark(id);
+    }
+    (kept, dropped)
+}
+
 impl Rib {
     /// Applies a graceful-restart message.
     pub(super) fn graceful(&mut self, msg: GrMsg) {
@@ -196,7 +250,13 @@ impl Rib {
                 families,
                 restart_time,
                 stale_time,
-            } => self.graceful_down(peer, &families, restart_time, stale_time),
+                llgr,
+            } => {
+                self.graceful_down(peer, &families, restart_time, stale_time);
+                if let Some(entry) = self.gr.peers.get_mut(&peer) {
+                    entry.llgr = llgr;
+                }
+            }
             GrMsg::PeerUp {
                 peer,
                 preserved,
@@ -257,6 +317,8 @@ impl Rib {
         }
         entry.deadline = Some(Instant::now() + restart_time);
         entry.stale_time = stale_time;
+        entry.up = false;
+        entry.long_lived = false;
         info!(
             peer = %addr,
             stale = count,
@@ -292,6 +354,7 @@ impl Rib {
             .copied()
             .collect();
         entry.deadline = Some(Instant::now() + entry.stale_time);
+        entry.up = true;
         for f in gone {
             info!(peer, family = %f, "graceful restart: forwarding state not preserved; stale routes removed");
             self.sweep_family(peer, f);
@@ -355,6 +418,39 @@ impl Rib {
         }
     }
 
+    /// At the end of the restart time of a peer that is not back: the families it asked
+    /// Long-Lived Graceful Restart for keep their routes, with LLGR_STALE (least preferred,
+    /// sent only to LLGR peers) and without those marked NO_LLGR; the others go. Returns
+    /// whether routes are kept.
+    fn enter_long_lived(&mut self, peer: PeerId, now: Instant) -> bool {
+        let Some(entry) = self.gr.peers.get_mut(&peer) else {
+            return false;
+        };
+        if entry.up || entry.long_lived || entry.llgr.is_empty() {
+            return false;
+        }
+        entry.long_lived = true;
+        let llgr = entry.llgr.clone();
+        let longest = llgr.iter().map(|(_, t)| *t).max().unwrap_or_default();
+        entry.deadline = Some(now + longest);
+        for family in entry.families.clone() {
+            if !llgr.iter().any(|(f, _)| *f == family) {
+                self.sweep_family(peer, family);
+                continue;
+            }
+            let Some(entry) = self.gr.peers.get_mut(&peer) else {
+                break;
+            };
+            let (kept, dropped) = if family == Family::IPV4_UNICAST {
+                long_lived(&mut self.v4, &mut self.interner, peer, &mut entry.v4)
+            } else {
+                long_lived(&mut self.v6, &mut self.interner, peer, &mut entry.v6)
+            };
+            info!(peer, %family, kept, dropped, secs = longest.as_secs(), "long-lived graceful restart: stale routes kept as LLGR_STALE");
+        }
+        self.gr.peers.contains_key(&peer)
+    }
+
     /// Runs the timers due now: stale routes whose time ran out, the selection deferral.
     pub(super) fn graceful_timers(&mut self) {
         let now = Instant::now();
@@ -366,6 +462,9 @@ impl Rib {
             .map(|(id, _)| *id)
             .collect();
         for peer in due {
+            if self.enter_long_lived(peer, now) {
+                continue;
+            }
             let families = self
                 .gr
                 .peers

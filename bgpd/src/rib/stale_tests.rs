@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use bgp_proto::attr::{AsPath, AttrValue, Origin};
+use bgp_proto::attr::{AsPath, AttrValue, Communities, Community, Origin};
 use bgp_proto::{DecodeCtx, EncodeCtx, Family, Message, Nlri, PathAttributes, Update};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -37,6 +37,7 @@ fn peer(id: PeerId) -> PeerInfo {
         rr_client: false,
         families: vec![V4],
         encode: EncodeCtx::modern(),
+        llgr: id != 3,
     }
 }
 
@@ -133,6 +134,7 @@ impl H {
             families: vec![V4],
             restart_time: restart,
             stale_time: Duration::from_secs(300),
+            llgr: vec![],
         })
         .await;
     }
@@ -300,4 +302,101 @@ async fn selection_deferral_ends_with_its_timer() {
         two.updates.iter().any(|u| u.end_of_rib() == Some(V4)),
         "no End-of-RIB after the deferral timer"
     );
+}
+
+fn update(path: &[u32], communities: &[Community], prefix: &str) -> Update {
+    let mut attrs = PathAttributes::new()
+        .with(AttrValue::Origin(Origin::Igp))
+        .with(AttrValue::AsPath(AsPath::from_sequence(
+            path.iter().copied(),
+        )))
+        .with(AttrValue::NextHop(Ipv4Addr::new(192, 0, 2, 50)));
+    if !communities.is_empty() {
+        attrs = attrs.with(AttrValue::Communities(Communities::new(
+            communities.iter().copied(),
+        )));
+    }
+    Update::announce(
+        attrs,
+        vec![Nlri {
+            path_id: None,
+            prefix: prefix.parse().unwrap(),
+        }],
+    )
+}
+
+fn last_for<'a>(rx: &'a Rx, prefix: &str) -> Option<&'a Update> {
+    let p: IpNet = prefix.parse().unwrap();
+    rx.updates
+        .iter()
+        .rev()
+        .find(|u| u.nlri.iter().any(|n| n.prefix == p) || u.withdrawn.iter().any(|n| n.prefix == p))
+}
+
+const C: &str = "192.0.2.0/24";
+
+#[tokio::test(start_paused = true)]
+async fn long_lived_stale_routes_are_least_preferred_marked_and_only_sent_to_llgr_peers() {
+    let h = H::new();
+    let _one = h.up(1).await;
+    let mut two = h.up(2).await; // announced LLGR
+    let mut three = h.up(3).await; // did not
+    let _four = h.up(4).await;
+    h.send(
+        1,
+        vec![
+            update(&[65001], &[], A),
+            update(&[65001], &[Community::NO_LLGR], B),
+            update(&[65001], &[], C),
+        ],
+    )
+    .await;
+    h.send(4, vec![update(&[65004, 64512, 64513], &[], C)])
+        .await;
+    two.drain(Duration::from_millis(100)).await;
+    three.drain(Duration::from_millis(100)).await;
+    h.gr(GrMsg::PeerDown {
+        peer: 1,
+        families: vec![V4],
+        restart_time: Duration::from_secs(10),
+        stale_time: Duration::from_secs(300),
+        llgr: vec![(V4, Duration::from_secs(100))],
+    })
+    .await;
+    two.drain(Duration::from_secs(5)).await;
+    assert!(
+        !two.withdrew(A) && !two.withdrew(B),
+        "withdrawn within the restart time"
+    );
+    two.drain(Duration::from_secs(10)).await;
+    three.drain(Duration::from_millis(100)).await;
+
+    // Past the restart time: A kept with LLGR_STALE, only towards the LLGR peer.
+    let a = last_for(&two, A).expect("A at the LLGR peer");
+    assert!(
+        a.attributes
+            .communities()
+            .is_some_and(|c| c.contains(Community::LLGR_STALE)),
+        "A not marked LLGR_STALE: {a:?}"
+    );
+    assert!(
+        three.withdrew(A),
+        "LLGR_STALE route sent to a peer without LLGR"
+    );
+    // NO_LLGR: gone.
+    assert!(two.withdrew(B) && three.withdrew(B));
+    // C: the longer path of peer 4 now wins over the long-lived stale one.
+    let c = last_for(&two, C).expect("C");
+    assert_eq!(
+        c.attributes.as_path().unwrap().to_string(),
+        "65000 65004 64512 64513"
+    );
+    assert_eq!(
+        h.best().await,
+        vec![(C.to_string(), false), (A.to_string(), true)]
+    );
+
+    // Past the long-lived stale time: A goes too.
+    two.drain(Duration::from_secs(100)).await;
+    assert!(two.withdrew(A));
 }

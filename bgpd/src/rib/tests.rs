@@ -35,6 +35,7 @@ fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
         rr_client,
         families: vec![Family::IPV4_UNICAST],
         encode: EncodeCtx::modern(),
+        llgr: false,
     }
 }
 
