@@ -631,6 +631,7 @@ impl PeerTask {
                 .map(|g| g.forwarding.clone())
                 .unwrap_or_default(),
             graceful: gr.is_some(),
+            peer_restarted: gr.as_ref().is_some_and(|g| g.peer_restarted),
             families: families.clone(),
         };
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);

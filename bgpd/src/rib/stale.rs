@@ -54,6 +54,9 @@ pub enum GrMsg {
         preserved: Vec<Family>,
         /// Both sides announced graceful restart.
         graceful: bool,
+        /// The peer set the Restart State bit: it restarted too, and waits for our
+        /// End-of-RIB; we must not wait for its own (RFC 4724 section 4.2), or both would.
+        peer_restarted: bool,
         /// The session's families.
         families: Vec<Family>,
     },
@@ -261,8 +264,9 @@ impl Rib {
                 peer,
                 preserved,
                 graceful,
+                peer_restarted,
                 families,
-            } => self.graceful_up(peer, &preserved, graceful, families),
+            } => self.graceful_up(peer, &preserved, graceful && !peer_restarted, families),
             GrMsg::Defer { peers, max } => {
                 info!(
                     peers = peers.len(),
@@ -327,17 +331,19 @@ impl Rib {
         );
     }
 
+    /// A graceful-restart peer is up; `wait_eor`: selection deferral waits for its
+    /// End-of-RIB.
     fn graceful_up(
         &mut self,
         peer: PeerId,
         preserved: &[Family],
-        graceful: bool,
+        wait_eor: bool,
         families: Vec<Family>,
     ) {
         if let Some(d) = &mut self.gr.deferral
             && let Some(owed) = d.waiting.get_mut(&peer)
         {
-            if graceful {
+            if wait_eor {
                 *owed = Some(families);
             } else {
                 d.waiting.remove(&peer);
@@ -350,7 +356,7 @@ impl Rib {
         let gone: Vec<Family> = entry
             .families
             .iter()
-            .filter(|f| !graceful || !preserved.contains(f))
+            .filter(|f| !preserved.contains(f))
             .copied()
             .collect();
         entry.deadline = Some(Instant::now() + entry.stale_time);

@@ -145,6 +145,7 @@ impl H {
             peer: id,
             preserved,
             graceful: true,
+            peer_restarted: false,
             families: vec![V4],
         })
         .await;
@@ -399,4 +400,29 @@ async fn long_lived_stale_routes_are_least_preferred_marked_and_only_sent_to_llg
     // Past the long-lived stale time: A goes too.
     two.drain(Duration::from_secs(100)).await;
     assert!(two.withdrew(A));
+}
+
+#[tokio::test]
+async fn a_peer_that_restarted_too_is_not_waited_for() {
+    let h = H::new();
+    h.gr(GrMsg::Defer {
+        peers: vec![1],
+        max: Duration::from_secs(300),
+    })
+    .await;
+    let _one = h.up(1).await;
+    h.gr(GrMsg::PeerUp {
+        peer: 1,
+        preserved: vec![V4],
+        graceful: true,
+        peer_restarted: true,
+        families: vec![V4],
+    })
+    .await;
+    let mut two = h.up(2).await;
+    two.drain(Duration::from_millis(300)).await;
+    assert!(
+        two.updates.iter().any(|u| u.end_of_rib() == Some(V4)),
+        "deferral waited for a peer that restarted too (both would wait forever)"
+    );
 }
