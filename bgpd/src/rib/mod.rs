@@ -764,6 +764,7 @@ impl Rib {
         for id in changed_v6 {
             self.v6.table.remove_if_unused(id);
         }
+        self.graceful_events();
     }
 
     fn write_chunk(&mut self, peer: PeerId, permit: mpsc::OwnedPermit<Bytes>) {

@@ -98,6 +98,9 @@ struct Deferral {
 pub(crate) struct Graceful {
     peers: HashMap<PeerId, StalePeer>,
     deferral: Option<Deferral>,
+    /// Prefixes whose stale mark changed without a best-path change: watchers are told
+    /// after the next decision run.
+    marked: Vec<(Family, u32)>,
 }
 
 impl Graceful {
@@ -140,9 +143,9 @@ impl Graceful {
         };
         for list in nlri {
             if family == Family::IPV4_UNICAST {
-                refresh(v4, &mut entry.v4, list);
+                refresh(v4, &mut entry.v4, list, &mut self.marked);
             } else {
-                refresh(v6, &mut entry.v6, list);
+                refresh(v6, &mut entry.v6, list, &mut self.marked);
             }
         }
     }
@@ -153,21 +156,34 @@ impl Graceful {
     }
 }
 
-fn mark_stale<K: FamilyKey>(rib: &FamilyRib<K>, peer: PeerId, bits: &mut BitSet) -> usize {
+fn mark_stale<K: FamilyKey>(
+    rib: &FamilyRib<K>,
+    peer: PeerId,
+    bits: &mut BitSet,
+    marked: &mut Vec<(Family, u32)>,
+) -> usize {
     let mut n = 0;
     for (id, e) in rib.table.iter() {
         if e.paths.iter().any(|p| p.peer == peer) && bits.insert(id) {
             n += 1;
+            marked.push((K::FAMILY, id));
         }
     }
     n
 }
 
 /// Clears the stale bits of the prefixes an UPDATE names.
-fn refresh<K: FamilyKey>(rib: &FamilyRib<K>, bits: &mut BitSet, nlri: &[&Nlri]) {
+fn refresh<K: FamilyKey>(
+    rib: &FamilyRib<K>,
+    bits: &mut BitSet,
+    nlri: &[&Nlri],
+    marked: &mut Vec<(Family, u32)>,
+) {
     for n in nlri {
-        if let Some(id) = K::from_prefix(n.prefix).and_then(|p| rib.table.id(&p)) {
-            bits.remove(id);
+        if let Some(id) = K::from_prefix(n.prefix).and_then(|p| rib.table.id(&p))
+            && bits.remove(id)
+        {
+            marked.push((K::FAMILY, id));
         }
     }
 }
@@ -245,6 +261,31 @@ fn long_lived<K: FamilyKey>(
 }
 
 impl Rib {
+    /// Tells watchers about prefixes whose best path became stale or fresh again.
+    pub(super) fn graceful_events(&mut self) {
+        let marked = std::mem::take(&mut self.gr.marked);
+        if marked.is_empty() || self.events.receiver_count() == 0 {
+            return;
+        }
+        let reader = super::query::Reader {
+            peers: &self.peers,
+            local: &self.opts.local,
+            gr: &self.gr,
+        };
+        let mut batch = Vec::new();
+        for (family, id) in marked {
+            let change = if family == Family::IPV4_UNICAST {
+                self.v4.table.get(id).map(|e| reader.change(e, id, true))
+            } else {
+                self.v6.table.get(id).map(|e| reader.change(e, id, true))
+            };
+            batch.extend(change.filter(|c| c.best.is_some()));
+        }
+        if !batch.is_empty() {
+            let _ = self.events.send(std::sync::Arc::new(batch));
+        }
+    }
+
     /// Applies a graceful-restart message.
     pub(super) fn graceful(&mut self, msg: GrMsg) {
         match msg {
@@ -305,12 +346,12 @@ impl Rib {
         let entry = self.gr.peers.entry(peer).or_default();
         let mut count = 0;
         if families.contains(&Family::IPV4_UNICAST) {
-            count += mark_stale(&self.v4, peer, &mut entry.v4);
+            count += mark_stale(&self.v4, peer, &mut entry.v4, &mut self.gr.marked);
         } else {
             self.v4.drop_peer(peer, &mut self.interner);
         }
         if families.contains(&Family::IPV6_UNICAST) {
-            count += mark_stale(&self.v6, peer, &mut entry.v6);
+            count += mark_stale(&self.v6, peer, &mut entry.v6, &mut self.gr.marked);
         } else {
             self.v6.drop_peer(peer, &mut self.interner);
         }

@@ -93,13 +93,16 @@ impl Rx {
 
 struct H {
     tx: mpsc::Sender<RibMsg>,
+    events: EventSender,
 }
 
 impl H {
     fn new() -> Self {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(Rib::new(opts()).run(rx));
-        H { tx }
+        let rib = Rib::new(opts());
+        let events = rib.events();
+        tokio::spawn(rib.run(rx));
+        H { tx, events }
     }
 
     async fn up(&self, id: PeerId) -> Rx {
@@ -425,4 +428,29 @@ async fn a_peer_that_restarted_too_is_not_waited_for() {
         two.updates.iter().any(|u| u.end_of_rib() == Some(V4)),
         "deferral waited for a peer that restarted too (both would wait forever)"
     );
+}
+
+#[tokio::test]
+async fn watchers_see_routes_turn_stale_and_fresh_again() {
+    let h = H::new();
+    let mut watch = h.events.subscribe();
+    let _one = h.up(1).await;
+    h.send(1, vec![announce(1, &[A])]).await;
+    // (prefix, best is stale) of the next batch that names A.
+    let mut next_a = async || loop {
+        let batch = tokio::time::timeout(Duration::from_secs(5), watch.recv())
+            .await
+            .expect("an event batch")
+            .expect("watch open");
+        if let Some(c) = batch.iter().find(|c| c.prefix.to_string() == A) {
+            return c.best.as_ref().map(|b| b.stale);
+        }
+    };
+    assert_eq!(next_a().await, Some(false));
+    h.graceful_down(1, Duration::from_secs(60)).await;
+    assert_eq!(next_a().await, Some(true), "no event for the stale mark");
+    let _one = h.graceful_up(1, vec![V4]).await;
+    // The same route again: the best path does not change, but it is fresh.
+    h.send(1, vec![announce(1, &[A])]).await;
+    assert_eq!(next_a().await, Some(false), "no event when fresh again");
 }
