@@ -5,8 +5,10 @@
 //!   the whole restart, always hold bgpd's route (never withdrawn), no Cease reaches them on
 //!   SIGTERM, and bgpd comes back announcing the Restart State bit.
 //! - A peer restarts (SIGKILL and start): bgpd keeps its routes, marked stale in ListPaths
-//!   and still passed on to the other peer, then fresh once the peer is back; a peer that
-//!   does not come back within its Restart Time loses its routes everywhere.
+//!   and still passed on to the other peer, then fresh once the peer is back. BIRD, away
+//!   for longer than its Restart Time, has its routes kept long-lived (RFC 9494): marked
+//!   LLGR_STALE at bgpd and at FRR (which announced LLGR); after its long-lived stale
+//!   time they are gone everywhere.
 //!
 //! Needs root and the bird2 and frr packages; without them it prints why and passes. The
 //! lab is torn down when the test ends, also when it fails.
@@ -203,15 +205,41 @@ fn restarting_peers_routes_are_kept_stale_then_fresh_or_dropped_in_time() {
         });
     }
 
-    // BIRD away for longer than its Restart Time (10 s): its routes go everywhere.
+    // BIRD away for longer than its Restart Time (10 s): long-lived stale, kept with
+    // LLGR_STALE and passed on so to FRR (which announced LLGR too; the refusal towards
+    // peers without LLGR is tested in rib::stale_tests); after BIRD's long-lived stale
+    // time (10 s more), gone everywhere.
     lab.kill("bird").expect("BIRD killed");
     eventually(&lab, CONVERGE, "stale", || held(&rt, &lab, &BIRD, true));
     let gone = prefixes(&BIRD);
     let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
     eventually(
         &lab,
+        Duration::from_secs(20),
+        "BIRD's routes long-lived stale",
+        || {
+            let mut api = client(&rt, &lab);
+            let marked = session_lab::llgr_stale_from(&rt, &mut api, BIRD.v4);
+            if marked != prefixes(&BIRD) {
+                return Err(format!("LLGR_STALE routes from BIRD at bgpd: {marked:?}"));
+            }
+            // FRR announced LLGR too: it gets them, marked.
+            let frr = common::table(&lab, &FRR)?;
+            for p in &gone {
+                let marked = frr
+                    .get(*p)
+                    .is_some_and(|r| r.communities.iter().any(|c| c == "llgrStale"));
+                if !marked {
+                    return Err(format!("FRR's route for {p}: {:?}", frr.get(*p)));
+                }
+            }
+            Ok(())
+        },
+    );
+    eventually(
+        &lab,
         Duration::from_secs(25),
-        "BIRD's routes gone after its restart time",
+        "BIRD's routes gone after its long-lived stale time",
         || {
             let left = from_peer(&rt, &lab, &BIRD);
             if !left.is_empty() {

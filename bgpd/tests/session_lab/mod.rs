@@ -96,6 +96,32 @@ pub(crate) fn best_paths(
     })
 }
 
+/// The prefixes of bgpd's best paths from `source` that carry LLGR_STALE (RFC 9494).
+pub(crate) fn llgr_stale_from(
+    rt: &tokio::runtime::Runtime,
+    api: &mut Client,
+    source: &str,
+) -> Vec<String> {
+    const LLGR_STALE: u32 = 0xFFFF_0006;
+    rt.block_on(async {
+        let mut stream = api
+            .list_paths(pb::ListPathsRequest::default())
+            .await
+            .unwrap_or_else(|s| panic!("ListPaths: {s}"))
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            for p in chunk.expect("ListPaths chunk").paths {
+                if p.source_peer == source && p.communities.contains(&LLGR_STALE) {
+                    out.push(p.prefix);
+                }
+            }
+        }
+        out.sort();
+        out
+    })
+}
+
 /// Replaces bgpd's settings of `peer` through the API, changed by `change`.
 pub(crate) fn update_peer(
     rt: &tokio::runtime::Runtime,
