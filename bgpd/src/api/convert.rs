@@ -142,6 +142,7 @@ pub(crate) fn neighbor(
         toml += &format!("description = {}\n", q(&p.description));
     }
     toml += &format!("enabled = {}\n", p.enabled.unwrap_or(true));
+    super::session_rules::to_toml(&p, &mut toml)?;
     let cfg = config::from_str(&toml, "api").map_err(|e| {
         let first = e.errors().first().map(|p| {
             let key = p.key().unwrap_or("peer").replace("neighbors[0]", "peer");
@@ -175,7 +176,7 @@ fn toml_string(s: &str) -> String {
 }
 
 pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
-    pb::PeerConfig {
+    let mut config = pb::PeerConfig {
         address: n.address.to_string(),
         port: u32::from(n.port),
         peer_asn: n.peer_asn,
@@ -188,7 +189,10 @@ pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
         route_reflector_client: n.route_reflector_client,
         description: n.description.clone().unwrap_or_default(),
         enabled: Some(n.enabled),
-    }
+        ..pb::PeerConfig::default()
+    };
+    super::session_rules::fill_config(n, &mut config);
+    config
 }
 
 pub(crate) fn session_state(s: State) -> i32 {
@@ -222,9 +226,7 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
         accepted,
         advertised,
     };
-    pb::Peer {
-        config: Some(peer_config(&s.neighbor)),
-        status: Some(pb::PeerStatus {
+    let mut status = pb::PeerStatus {
             state: session_state(s.status.state),
             uptime_seconds: session.map_or(0, |x| x.since.elapsed().as_secs()),
             last_error: s.status.last_error.clone().unwrap_or_default(),
@@ -257,7 +259,12 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
                 .map(|x| x.local.ip().to_string())
                 .unwrap_or_default(),
             enabled: s.status.enabled,
-        }),
+        ..pb::PeerStatus::default()
+    };
+    super::session_rules::fill_status(&s.neighbor, &s.status, &p, &mut status);
+    pb::Peer {
+        config: Some(peer_config(&s.neighbor)),
+        status: Some(status),
         source: s.source.as_str().to_string(),
     }
 }

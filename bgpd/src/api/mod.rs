@@ -3,6 +3,7 @@
 
 mod convert;
 mod service;
+mod session_rules;
 mod watch;
 
 use std::os::unix::fs::PermissionsExt;

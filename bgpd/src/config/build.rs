@@ -231,6 +231,12 @@ fn neighbor(
         );
     }
     let connect_retry = t.or(p, "connect_retry", global_connect_retry, seconds);
+    let rules_cx = super::session_rules::Context {
+        local_asn,
+        peer_asn,
+        families: families.as_deref(),
+    };
+    let rules = super::session_rules::read(&mut t, p, rules_cx);
     t.finish(p);
     if p.count() > reported {
         return None;
@@ -250,6 +256,7 @@ fn neighbor(
         multihop_ttl: multihop_ttl.ok()?,
         route_reflector_client: rr_client?,
         connect_retry: connect_retry?,
+        rules: rules?,
     })
 }
 

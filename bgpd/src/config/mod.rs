@@ -12,6 +12,7 @@ mod build;
 mod error;
 mod reader;
 mod services;
+mod session_rules;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,9 @@ use bgp_proto::Family;
 use ipnet::IpNet;
 
 pub use self::error::{ConfigError, Location, Problem};
+pub use self::session_rules::{
+    AddPath, LocalAs, MaxPrefix, ROLE_NAMES, RemovePrivateAs, SessionRules,
+};
 /// Attribute values an `[[originate]]` entry sets, in the codec's own types (their text
 /// forms are parsed there).
 pub use bgp_proto::attr::{Community, LargeCommunity, Origin, ParseAttrError};
@@ -161,6 +165,8 @@ pub struct Neighbor {
     pub route_reflector_client: bool,
     /// First reconnect wait for this neighbor: its own `connect_retry` or the global one.
     pub connect_retry: Duration,
+    /// local-as, remove-private-as, allowas-in, AS override, role, max-prefix, ADD-PATH.
+    pub rules: SessionRules,
 }
 
 impl Neighbor {

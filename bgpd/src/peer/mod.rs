@@ -14,6 +14,8 @@
 
 mod conn;
 mod io;
+pub mod max_prefix;
+mod rules;
 pub mod status;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -63,12 +65,15 @@ impl PeerSpec {
 
     fn fsm_config(&self) -> FsmConfig {
         let n = &self.neighbor;
-        let mut c = FsmConfig::new(self.local_asn, self.router_id, n.peer_asn);
+        let local_asn = n.rules.local_as.map_or(self.local_asn, |l| l.asn);
+        let mut c = FsmConfig::new(local_asn, self.router_id, n.peer_asn);
         c.passive = n.passive;
         c.hold_time = u16::try_from(n.hold_time.as_secs()).unwrap_or(u16::MAX);
         c.connect_retry = n.connect_retry;
         c.connect_retry_max = c.connect_retry_max.max(n.connect_retry);
         c.capabilities = capabilities(&n.families);
+        c.capabilities.extend(rules::capabilities(&n.rules));
+        c.role_strict = n.rules.role_strict;
         c
     }
 
@@ -103,6 +108,8 @@ pub enum PeerCmd {
     Stop(Stop),
     /// Ask the peer to send its routes again (ROUTE-REFRESH for every family in use).
     RefreshIn,
+    /// The RIB's report on the session's prefix count (maximum prefixes).
+    PrefixLimit(crate::rib::max_prefix::LimitEvent),
 }
 
 /// A running peer task.
@@ -140,6 +147,8 @@ pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, Fs
         next_tag: 0,
         status_tx,
         counters: Arc::clone(&counters),
+        self_cmds: cmds.downgrade(),
+        limit_restart: None,
     };
     let task = tokio::spawn(task.run(cmd_rx, events_rx, enabled).instrument(span));
     Ok(PeerHandle {
@@ -167,6 +176,10 @@ struct PeerTask {
     next_tag: u64,
     status_tx: watch::Sender<PeerStatus>,
     counters: Arc<PeerCounters>,
+    /// This task's own command queue, for the RIB's prefix-limit reports.
+    self_cmds: mpsc::WeakSender<PeerCmd>,
+    /// When to bring the session back after a prefix-limit teardown.
+    limit_restart: Option<Instant>,
 }
 
 impl PeerTask {
@@ -183,6 +196,7 @@ impl PeerTask {
             let deadline = [
                 self.main.next_deadline(),
                 self.second.as_ref().and_then(Conn::next_deadline),
+                self.limit_restart,
             ]
             .into_iter()
             .flatten()
@@ -231,15 +245,18 @@ impl PeerTask {
     async fn on_cmd(&mut self, cmd: PeerCmd) {
         match cmd {
             PeerCmd::Start => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = true);
                 self.feed(Which::Main, Event::ManualStart).await;
             }
             PeerCmd::Stop(stop) => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = false);
                 self.stop(stop).await;
             }
             PeerCmd::Inbound(stream) => self.on_inbound(stream).await,
             PeerCmd::RefreshIn => self.refresh_in(),
+            PeerCmd::PrefixLimit(event) => self.on_prefix_limit(event).await,
         }
     }
 
@@ -397,6 +414,7 @@ impl PeerTask {
         for timer in due {
             self.feed(Which::Second, timer.expired()).await;
         }
+        self.on_limit_restart(now).await;
     }
 
     async fn resolve_collision(&mut self) {
@@ -530,6 +548,8 @@ impl PeerTask {
             rr_client: spec.neighbor.route_reflector_client,
             families: families.clone(),
             encode: neg.encode.clone(),
+            rules: Arc::new(spec.neighbor.rules.clone()),
+            peer_cmds: Some(self.self_cmds.clone()),
         };
         info!(
             peer_as = neg.peer_asn,
@@ -548,6 +568,9 @@ impl PeerTask {
             route_refresh: neg.route_refresh,
             extended_message: neg.encode.extended_message,
             local: io.local,
+            peer_role: neg.peer_role,
+            add_path_send: neg.encode.add_path.clone(),
+            add_path_receive: neg.decode.add_path.clone(),
             since: Instant::now(),
         };
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
@@ -555,6 +578,7 @@ impl PeerTask {
         self.status_tx.send_modify(|s| {
             s.session = Some(session);
             s.down_reason = false;
+            s.prefix_limit.warning.clear();
         });
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
         let _ = io.gate.send(Gate::Open(spec.id));

@@ -11,15 +11,20 @@
 //! entry per prefix) that coalesces further changes. A peer that stops reading therefore
 //! costs at most a bit and a queue slot per prefix, and delays no other peer.
 
+mod addpath;
+pub mod asrules;
 pub mod bestpath;
 pub mod bitset;
 mod export;
 pub mod import;
 pub mod intern;
+pub mod max_prefix;
 pub mod query;
 pub mod table;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_rules;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -85,6 +90,10 @@ pub struct PeerInfo {
     pub families: Vec<Family>,
     /// How to encode for this peer.
     pub encode: EncodeCtx,
+    /// The neighbour's session rules (AS_PATH rules, role, limits, ADD-PATH).
+    pub rules: Arc<crate::config::SessionRules>,
+    /// The peer task, told when a prefix limit is reached (see [`max_prefix`]).
+    pub peer_cmds: Option<mpsc::WeakSender<crate::peer::PeerCmd>>,
 }
 
 /// A route this router originates.
@@ -271,7 +280,7 @@ impl<K: FamilyKey> FamilyRib<K> {
         }
     }
 
-    /// Adds or replaces the path of (`peer`, `path_id`).
+    /// Adds or replaces the path of (`peer`, `path_id`); returns whether it was added.
     fn announce(
         &mut self,
         prefix: K,
@@ -279,29 +288,34 @@ impl<K: FamilyKey> FamilyRib<K> {
         path_id: u32,
         attrs: &Arc<RouteAttrs>,
         interner: &mut Interner<RouteAttrs>,
-    ) {
+    ) -> bool {
         let id = self.table.get_or_insert(prefix);
         let Some(entry) = self.table.get_mut(id) else {
-            return;
+            return false;
         };
+        let mut added = false;
         match entry
             .paths
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         {
-            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return,
+            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return false,
             Some(i) => {
                 let old = std::mem::replace(&mut entry.paths[i].attrs, Arc::clone(attrs));
                 entry.touch(i);
                 interner.release(old);
             }
-            None => entry.paths.push(Path {
-                peer,
-                path_id,
-                attrs: Arc::clone(attrs),
-            }),
+            None => {
+                added = true;
+                entry.paths.push(Path {
+                    peer,
+                    path_id,
+                    attrs: Arc::clone(attrs),
+                });
+            }
         }
         self.mark(id);
+        added
     }
 
     /// Removes the path of (`peer`, `path_id`), if present.
@@ -527,6 +541,12 @@ impl Rib {
         self.epoch += 1;
         info!(peer = %info.addr, families = %crate::peer::family_list(&info.families), "session up: sending our table");
         let mut state = PeerState::new(info, out, self.epoch);
+        if let Some(to_peer) = &state.info.peer_cmds {
+            state.guard =
+                max_prefix::PrefixGuard::new(&state.info.rules.max_prefix, to_peer.clone());
+        }
+        state.v4.add_path = addpath::AddPathExport::for_peer(&state.info, Family::IPV4_UNICAST);
+        state.v6.add_path = addpath::AddPathExport::for_peer(&state.info, Family::IPV6_UNICAST);
         if state.info.families.contains(&Family::IPV4_UNICAST) {
             state.v4.start(&mut self.v4.table);
         }
@@ -553,10 +573,16 @@ impl Rib {
     }
 
     fn apply_update(&mut self, peer: PeerId, update: &Update) {
-        let Some(info) = self.peers.get(&peer).map(|s| &s.info) else {
+        let Some(state) = self.peers.get_mut(&peer) else {
             debug!(peer, "UPDATE for a session that is not up; ignored");
             return;
         };
+        // Over its prefix limit: the session is going down; take nothing more from it.
+        if state.guard.as_ref().is_some_and(|g| g.tripped) {
+            return;
+        }
+        let mut guard = state.guard.take();
+        let info = &state.info;
         for change in import::split(update, info, &self.opts.local) {
             if let Some(why) = change.rejected {
                 debug!(peer = %info.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
@@ -566,7 +592,7 @@ impl Rib {
             let attrs = change
                 .attrs
                 .map(|a| self.interner.intern_with(a, |a| a.attrs.detach()));
-            if change.family == Family::IPV4_UNICAST {
+            let counted = if change.family == Family::IPV4_UNICAST {
                 apply(
                     &mut self.v4,
                     &mut self.interner,
@@ -574,7 +600,7 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
             } else {
                 apply(
                     &mut self.v6,
@@ -583,11 +609,17 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
+            };
+            if let Some(g) = guard.as_mut() {
+                g.record(change.family, counted.0, counted.1);
             }
             if let Some(a) = attrs {
                 self.interner.release(a);
             }
+        }
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.guard = guard;
         }
     }
 
@@ -631,14 +663,14 @@ impl Rib {
             attrs.set_as_path(AsPath::new());
         }
         let a = self.interner.intern(RouteAttrs { attrs, next_hop });
-        match r.prefix {
+        let _added = match r.prefix {
             IpNet::V4(p) => self
                 .v4
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
             IpNet::V6(p) => self
                 .v6
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
-        }
+        };
         self.interner.release(a);
     }
 
@@ -697,6 +729,16 @@ impl Rib {
             peers: &self.peers,
             opts: &self.opts,
         };
+        // ADD-PATH senders need every prefix whose paths changed, not only new bests.
+        let add_path = self
+            .peers
+            .values()
+            .any(|s| s.v4.add_path.is_some() || s.v6.add_path.is_some());
+        let (touched_v4, touched_v6) = if add_path {
+            (self.v4.dirty.clone(), self.v6.dirty.clone())
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
         let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
         if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
@@ -720,10 +762,20 @@ impl Rib {
         }
         for state in self.peers.values_mut() {
             if state.info.families.contains(&Family::IPV4_UNICAST) {
-                state.v4.queue(&changed_v4, &mut self.v4.table);
+                let ids = if state.v4.add_path.is_some() {
+                    &touched_v4
+                } else {
+                    &changed_v4
+                };
+                state.v4.queue(ids, &mut self.v4.table);
             }
             if state.info.families.contains(&Family::IPV6_UNICAST) {
-                state.v6.queue(&changed_v6, &mut self.v6.table);
+                let ids = if state.v6.add_path.is_some() {
+                    &touched_v6
+                } else {
+                    &changed_v6
+                };
+                state.v6.queue(ids, &mut self.v6.table);
             }
         }
         for id in changed_v4 {
@@ -788,6 +840,7 @@ fn collect_best<K: FamilyKey>(table: &Table<K, Path>, out: &mut Vec<BestRoute>) 
     }
 }
 
+/// Applies one family's changes; returns how many paths were (added, removed).
 fn apply<K: FamilyKey>(
     rib: &mut FamilyRib<K>,
     interner: &mut Interner<RouteAttrs>,
@@ -795,19 +848,25 @@ fn apply<K: FamilyKey>(
     withdrawn: &[&Nlri],
     announced: &[&Nlri],
     attrs: Option<&Arc<RouteAttrs>>,
-) {
+) -> (u64, u64) {
+    let (mut added, mut removed) = (0, 0);
     for n in withdrawn {
-        if let Some(p) = K::from_prefix(n.prefix) {
-            rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner);
+        if let Some(p) = K::from_prefix(n.prefix)
+            && rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner)
+        {
+            removed += 1;
         }
     }
     if let Some(attrs) = attrs {
         for n in announced {
-            if let Some(p) = K::from_prefix(n.prefix) {
-                rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner);
+            if let Some(p) = K::from_prefix(n.prefix)
+                && rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner)
+            {
+                added += 1;
             }
         }
     }
+    (added, removed)
 }
 
 struct DecideCtx<'a> {
