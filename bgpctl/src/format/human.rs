@@ -216,6 +216,7 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         pairs.push(("Negotiated", or_dash(&fams)));
         pairs.push(("Capabilities", or_dash(&caps.join(", "))));
     }
+    pairs.extend(super::rules::pairs(&c, &s, is_established(p)));
     out.push_str(&key_values("  ", &pairs));
 
     out.push('\n');
@@ -247,6 +248,11 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         msgs.row(vec![kind.to_owned(), sent.to_string(), rcvd.to_string()]);
     }
     out.push_str(&indent(&msgs.render(), "  "));
+    let limits = super::rules::limits_table(&c, &s);
+    if !limits.is_empty() {
+        out.push('\n');
+        out.push_str(&indent(&limits, "  "));
+    }
 
     if s.prefixes.is_empty() {
         return out;

@@ -122,6 +122,7 @@ pub(crate) struct Neighbor {
     messages_sent: Messages,
     messages_received: Messages,
     prefixes: Vec<Prefixes>,
+    session_rules: super::rules::Rules,
 }
 
 impl From<&Peer> for Neighbor {
@@ -163,6 +164,7 @@ impl From<&Peer> for Neighbor {
             messages_sent: (&s.sent.unwrap_or_default()).into(),
             messages_received: (&s.received.unwrap_or_default()).into(),
             prefixes: s.prefixes.iter().map(Prefixes::from).collect(),
+            session_rules: super::rules::Rules::new(&c, &s),
         }
     }
 }

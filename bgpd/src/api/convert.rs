@@ -227,38 +227,38 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
         advertised,
     };
     let mut status = pb::PeerStatus {
-            state: session_state(s.status.state),
-            uptime_seconds: session.map_or(0, |x| x.since.elapsed().as_secs()),
-            last_error: s.status.last_error.clone().unwrap_or_default(),
-            peer_router_id: session
-                .map(|x| x.peer_router_id.to_string())
-                .unwrap_or_default(),
-            hold_time: session.map_or(0, |x| u32::from(x.hold_time)),
-            keepalive: session.map_or(0, |x| u32::from(x.keepalive)),
-            families: session
-                .map(|x| x.families.iter().map(|f| family_to(*f)).collect())
-                .unwrap_or_default(),
-            four_octet_as: session.is_some_and(|x| x.four_octet_as),
-            route_refresh: session.is_some_and(|x| x.route_refresh),
-            extended_message: session.is_some_and(|x| x.extended_message),
-            sent: Some(counters(s.sent)),
-            received: Some(counters(s.received)),
-            // The families of the session only.
-            prefixes: session
-                .map(|x| {
-                    [
-                        fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
-                        fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
-                    ]
-                    .into_iter()
-                    .filter(|c| x.families.iter().any(|f| family_to(*f) == c.family))
-                    .collect()
-                })
-                .unwrap_or_default(),
-            local_address: session
-                .map(|x| x.local.ip().to_string())
-                .unwrap_or_default(),
-            enabled: s.status.enabled,
+        state: session_state(s.status.state),
+        uptime_seconds: session.map_or(0, |x| x.since.elapsed().as_secs()),
+        last_error: s.status.last_error.clone().unwrap_or_default(),
+        peer_router_id: session
+            .map(|x| x.peer_router_id.to_string())
+            .unwrap_or_default(),
+        hold_time: session.map_or(0, |x| u32::from(x.hold_time)),
+        keepalive: session.map_or(0, |x| u32::from(x.keepalive)),
+        families: session
+            .map(|x| x.families.iter().map(|f| family_to(*f)).collect())
+            .unwrap_or_default(),
+        four_octet_as: session.is_some_and(|x| x.four_octet_as),
+        route_refresh: session.is_some_and(|x| x.route_refresh),
+        extended_message: session.is_some_and(|x| x.extended_message),
+        sent: Some(counters(s.sent)),
+        received: Some(counters(s.received)),
+        // The families of the session only.
+        prefixes: session
+            .map(|x| {
+                [
+                    fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
+                    fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
+                ]
+                .into_iter()
+                .filter(|c| x.families.iter().any(|f| family_to(*f) == c.family))
+                .collect()
+            })
+            .unwrap_or_default(),
+        local_address: session
+            .map(|x| x.local.ip().to_string())
+            .unwrap_or_default(),
+        enabled: s.status.enabled,
         ..pb::PeerStatus::default()
     };
     super::session_rules::fill_status(&s.neighbor, &s.status, &p, &mut status);

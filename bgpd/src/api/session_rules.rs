@@ -27,7 +27,10 @@ pub(crate) fn to_toml(p: &pb::PeerConfig, toml: &mut String) -> Result<(), Statu
         line("local_as_replace_as = true".into());
     }
     if !p.remove_private_as.is_empty() {
-        line(format!("remove_private_as = {}", quoted(&p.remove_private_as)));
+        line(format!(
+            "remove_private_as = {}",
+            quoted(&p.remove_private_as)
+        ));
     }
     if p.allowas_in != 0 {
         line(format!("allowas_in = {}", p.allowas_in));

@@ -1,0 +1,299 @@
+//! A neighbour's session rules (local-as, remove-private-as, allowas-in, AS override,
+//! role, maximum prefixes, ADD-PATH) in `bgpctl neighbor` output, for people and JSON.
+
+use bgp_api::bgpd::v1::{PeerConfig, PeerStatus};
+use serde::Serialize;
+
+use super::names;
+use super::table::{Align, Table};
+
+/// `key: value` lines for the rules that are set, and for what the session negotiated.
+pub(crate) fn pairs(
+    c: &PeerConfig,
+    s: &PeerStatus,
+    established: bool,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if c.local_as != 0 {
+        let mut v = c.local_as.to_string();
+        if c.local_as_no_prepend {
+            v.push_str(" no-prepend");
+        }
+        if c.local_as_replace_as {
+            v.push_str(" replace-as");
+        }
+        out.push(("Local AS", v));
+    }
+    if !c.remove_private_as.is_empty() {
+        out.push(("Remove private", c.remove_private_as.clone()));
+    }
+    if c.allowas_in != 0 {
+        out.push(("Allowas-in", c.allowas_in.to_string()));
+    }
+    if c.as_override {
+        out.push(("AS override", "yes".to_owned()));
+    }
+    if !c.role.is_empty() {
+        let strict = if c.role_strict { " (strict)" } else { "" };
+        let peer = if established {
+            format!(", peer announced {}", or_none(&s.peer_role))
+        } else {
+            String::new()
+        };
+        out.push(("Role", format!("{}{strict}{peer}", c.role)));
+    }
+    for a in &c.add_path {
+        let max = match (a.mode.as_str(), a.send_max) {
+            ("receive", _) => String::new(),
+            (_, 0) => ", all paths".to_owned(),
+            (_, n) => format!(", best {n}"),
+        };
+        out.push((
+            "ADD-PATH",
+            format!("{} {}{max}", names::family(a.family), a.mode),
+        ));
+    }
+    if established && !(s.add_path_send.is_empty() && s.add_path_receive.is_empty()) {
+        let list = |fams: &[i32]| {
+            let v: Vec<&str> = fams.iter().map(|f| names::family(*f)).collect();
+            if v.is_empty() {
+                "-".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        out.push((
+            "ADD-PATH in use",
+            format!(
+                "send {}; receive {}",
+                list(&s.add_path_send),
+                list(&s.add_path_receive)
+            ),
+        ));
+    }
+    if s.prefix_limit_restart_in != 0 {
+        out.push((
+            "Restart in",
+            format!("{} s (prefix limit exceeded)", s.prefix_limit_restart_in),
+        ));
+    }
+    out
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "none" } else { s }
+}
+
+/// The prefix limits as a table; empty without limits.
+pub(crate) fn limits_table(c: &PeerConfig, s: &PeerStatus) -> String {
+    if s.prefix_limits.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new(&[
+        ("Family", Align::Left),
+        ("Limit", Align::Right),
+        ("Warn at", Align::Right),
+        ("Accepted", Align::Right),
+        ("Warning", Align::Left),
+        ("Teardowns", Align::Right),
+        ("Restart", Align::Left),
+    ]);
+    for l in &s.prefix_limits {
+        let rule = c.max_prefix.iter().find(|m| m.family == l.family);
+        let percent = rule.map_or(75, |m| {
+            if m.warning_percent == 0 {
+                75
+            } else {
+                m.warning_percent
+            }
+        });
+        let restart = match rule.map_or(0, |m| m.restart_after) {
+            0 => "manual".to_owned(),
+            n => format!("after {n} s"),
+        };
+        t.row(vec![
+            names::family(l.family).to_owned(),
+            l.limit.to_string(),
+            format!("{percent}%"),
+            l.accepted.to_string(),
+            if l.warning { "yes" } else { "no" }.to_owned(),
+            l.teardowns.to_string(),
+            restart,
+        ]);
+    }
+    t.render()
+}
+
+/// The session rules in JSON; `null` fields where a rule is not set.
+#[derive(Debug, Serialize)]
+pub(crate) struct Rules {
+    local_as: Option<u32>,
+    local_as_no_prepend: bool,
+    local_as_replace_as: bool,
+    remove_private_as: Option<String>,
+    allowas_in: u32,
+    as_override: bool,
+    role: Option<String>,
+    role_strict: bool,
+    peer_role: Option<String>,
+    add_path: Vec<AddPath>,
+    add_path_send: Vec<&'static str>,
+    add_path_receive: Vec<&'static str>,
+    prefix_limits: Vec<Limit>,
+    prefix_limit_restart_in: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct AddPath {
+    family: &'static str,
+    mode: String,
+    /// `null`: all paths.
+    send_max: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct Limit {
+    family: &'static str,
+    limit: u32,
+    warning_percent: u32,
+    restart_after: Option<u32>,
+    accepted: u64,
+    warning: bool,
+    teardowns: u64,
+}
+
+impl Rules {
+    pub(crate) fn new(c: &PeerConfig, s: &PeerStatus) -> Self {
+        let text = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        let fams = |v: &[i32]| v.iter().map(|f| names::family(*f)).collect();
+        Rules {
+            local_as: (c.local_as != 0).then_some(c.local_as),
+            local_as_no_prepend: c.local_as_no_prepend,
+            local_as_replace_as: c.local_as_replace_as,
+            remove_private_as: text(&c.remove_private_as),
+            allowas_in: c.allowas_in,
+            as_override: c.as_override,
+            role: text(&c.role),
+            role_strict: c.role_strict,
+            peer_role: text(&s.peer_role),
+            add_path: c
+                .add_path
+                .iter()
+                .map(|a| AddPath {
+                    family: names::family(a.family),
+                    mode: a.mode.clone(),
+                    send_max: (a.send_max != 0).then_some(a.send_max),
+                })
+                .collect(),
+            add_path_send: fams(&s.add_path_send),
+            add_path_receive: fams(&s.add_path_receive),
+            prefix_limits: c
+                .max_prefix
+                .iter()
+                .map(|m| {
+                    let st = s.prefix_limits.iter().find(|l| l.family == m.family);
+                    Limit {
+                        family: names::family(m.family),
+                        limit: m.limit,
+                        warning_percent: if m.warning_percent == 0 {
+                            75
+                        } else {
+                            m.warning_percent
+                        },
+                        restart_after: (m.restart_after != 0).then_some(m.restart_after),
+                        accepted: st.map_or(0, |l| l.accepted),
+                        warning: st.is_some_and(|l| l.warning),
+                        teardowns: st.map_or(0, |l| l.teardowns),
+                    }
+                })
+                .collect(),
+            prefix_limit_restart_in: (s.prefix_limit_restart_in != 0)
+                .then_some(s.prefix_limit_restart_in),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bgp_api::bgpd::v1::{AddPathConfig, Family, MaxPrefixConfig, PrefixLimitStatus};
+
+    use super::*;
+
+    fn config() -> PeerConfig {
+        PeerConfig {
+            local_as: 65100,
+            local_as_no_prepend: true,
+            role: "customer".into(),
+            role_strict: true,
+            max_prefix: vec![MaxPrefixConfig {
+                family: Family::Ipv4Unicast as i32,
+                limit: 100,
+                warning_percent: 0,
+                restart_after: 30,
+            }],
+            add_path: vec![AddPathConfig {
+                family: Family::Ipv4Unicast as i32,
+                mode: "both".into(),
+                send_max: 2,
+            }],
+            ..PeerConfig::default()
+        }
+    }
+
+    fn status() -> PeerStatus {
+        PeerStatus {
+            peer_role: "provider".into(),
+            add_path_send: vec![Family::Ipv4Unicast as i32],
+            prefix_limits: vec![PrefixLimitStatus {
+                family: Family::Ipv4Unicast as i32,
+                limit: 100,
+                accepted: 80,
+                warning: true,
+                teardowns: 2,
+            }],
+            ..PeerStatus::default()
+        }
+    }
+
+    #[test]
+    fn detail_lines_show_the_rules_set_and_what_was_negotiated() {
+        let lines = pairs(&config(), &status(), true);
+        assert_eq!(
+            lines,
+            [
+                ("Local AS", "65100 no-prepend".to_owned()),
+                (
+                    "Role",
+                    "customer (strict), peer announced provider".to_owned()
+                ),
+                ("ADD-PATH", "ipv4-unicast both, best 2".to_owned()),
+                ("ADD-PATH in use", "send ipv4-unicast; receive -".to_owned()),
+            ]
+        );
+        assert!(pairs(&PeerConfig::default(), &PeerStatus::default(), true).is_empty());
+    }
+
+    #[test]
+    fn the_limit_table_shows_counts_warnings_and_teardowns() {
+        assert_eq!(
+            limits_table(&config(), &status()),
+            "\
+Family        Limit  Warn at  Accepted  Warning  Teardowns  Restart
+ipv4-unicast    100      75%        80  yes              2  after 30 s
+"
+        );
+    }
+
+    #[test]
+    fn json_has_nulls_for_rules_not_set() {
+        let v = serde_json::to_value(Rules::new(&PeerConfig::default(), &PeerStatus::default()))
+            .unwrap();
+        assert_eq!(v["local_as"], serde_json::Value::Null);
+        assert_eq!(v["allowas_in"], 0);
+        let v = serde_json::to_value(Rules::new(&config(), &status())).unwrap();
+        assert_eq!(v["prefix_limits"][0]["teardowns"], 2);
+        assert_eq!(v["prefix_limits"][0]["warning_percent"], 75);
+        assert_eq!(v["add_path"][0]["send_max"], 2);
+        assert_eq!(v["peer_role"], "provider");
+    }
+}
