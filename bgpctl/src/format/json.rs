@@ -130,6 +130,7 @@ impl From<&Peer> for Neighbor {
         let c = p.config.clone().unwrap_or_default();
         let s = p.status.clone().unwrap_or_default();
         let (received, accepted, advertised) = prefix_totals(p);
+        let session_rules = super::rules::Rules::new(&c, &s);
         let enabled = match &p.status {
             Some(s) => s.enabled,
             None => c.enabled.unwrap_or(true),
@@ -164,7 +165,7 @@ impl From<&Peer> for Neighbor {
             messages_sent: (&s.sent.unwrap_or_default()).into(),
             messages_received: (&s.received.unwrap_or_default()).into(),
             prefixes: s.prefixes.iter().map(Prefixes::from).collect(),
-            session_rules: super::rules::Rules::new(&c, &s),
+            session_rules,
         }
     }
 }
