@@ -122,9 +122,94 @@ impl PeerTask {
     }
 }
 
+/// Registers the maximum-prefix metrics of `peers`: the limit, whether the warning
+/// threshold is reached, and teardowns, per peer and family.
+pub(crate) fn register_metrics(
+    registry: &mut prometheus_client::registry::Registry,
+    peers: &[crate::control::PeerSnapshot],
+) {
+    use prometheus_client::metrics::counter::Counter;
+    use prometheus_client::metrics::family::Family as Metric;
+    use prometheus_client::metrics::gauge::Gauge;
+    type Labels = Vec<(&'static str, String)>;
+    let limit = Metric::<Labels, Gauge>::default();
+    let warning = Metric::<Labels, Gauge>::default();
+    let teardowns = Metric::<Labels, Counter>::default();
+    registry.register(
+        "bgp_peer_prefix_limit",
+        "Configured maximum of accepted paths (max_prefix)",
+        limit.clone(),
+    );
+    registry.register(
+        "bgp_peer_prefix_limit_warning",
+        "1 while the accepted paths reached the warning threshold of the limit",
+        warning.clone(),
+    );
+    registry.register(
+        "bgp_peer_prefix_limit_teardowns",
+        "Sessions closed for exceeding the prefix limit",
+        teardowns.clone(),
+    );
+    for p in peers {
+        for m in &p.neighbor.rules.max_prefix {
+            let l = vec![
+                ("peer", p.neighbor.address.to_string()),
+                ("family", m.family.to_string()),
+            ];
+            limit.get_or_create(&l).set(i64::from(m.limit));
+            warning
+                .get_or_create(&l)
+                .set(i64::from(p.status.prefix_limit.warning.contains(&m.family)));
+            teardowns
+                .get_or_create(&l)
+                .inc_by(p.status.prefix_limit.teardowns(m.family));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_show_the_limit_the_warning_and_teardowns() {
+        let config = crate::config::from_str(
+            "[global]\nasn = 65000\nrouter_id = \"10.0.0.1\"\n[[neighbors]]\n\
+             address = \"10.0.0.2\"\npeer_asn = 65001\n[[neighbors.max_prefix]]\n\
+             family = \"ipv4-unicast\"\nlimit = 100\n",
+            "test",
+        )
+        .unwrap();
+        let mut status = super::super::status::PeerStatus::new(true);
+        status.prefix_limit.warning.push(Family::IPV4_UNICAST);
+        status
+            .prefix_limit
+            .teardowns
+            .push((Family::IPV4_UNICAST, 2));
+        let snapshot = crate::control::PeerSnapshot {
+            id: 1,
+            neighbor: config.neighbors[0].clone(),
+            source: crate::control::Source::Config,
+            status,
+            sent: [0; 5],
+            received: [0; 5],
+        };
+        let mut registry = prometheus_client::registry::Registry::default();
+        register_metrics(&mut registry, &[snapshot]);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        let labels = r#"{peer="10.0.0.2",family="ipv4-unicast"}"#;
+        for line in [
+            format!("bgp_peer_prefix_limit{labels} 100"),
+            format!("bgp_peer_prefix_limit_warning{labels} 1"),
+            format!("bgp_peer_prefix_limit_teardowns_total{labels} 2"),
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing in:\n{text}"
+            );
+        }
+    }
 
     #[test]
     fn the_cease_carries_afi_safi_and_the_limit() {
