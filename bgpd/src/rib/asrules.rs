@@ -287,7 +287,9 @@ mod tests {
             None => PathAttributes::new(),
         };
         // (our role, OTC received, expected outcome: Err or the OTC after import)
-        let table: [(Role, Option<u32>, Result<Option<u32>, Rejection>); 12] = [
+        /// The OTC after import, or why the route was refused.
+        type Outcome = Result<Option<u32>, Rejection>;
+        let table: [(Role, Option<u32>, Outcome); 12] = [
             (Role::Provider, None, Ok(None)),
             (Role::Provider, Some(7), Err(Rejection::RouteLeak)),
             (Role::RouteServer, None, Ok(None)),
