@@ -220,3 +220,44 @@ async fn roles_mark_routes_from_providers_and_keep_them_from_other_providers() {
     let best = rib.dump().await;
     assert!(!best.iter().any(|r| r.prefix.to_string() == "10.10.0.0/16"));
 }
+
+#[tokio::test]
+async fn several_paths_from_one_add_path_peer_are_all_kept() {
+    let rib = Harness::new();
+    let _a = rib.up(add_path_peer(1, 65001, None), 64).await;
+    let mut c = rib.up(add_path_peer(3, 65003, None), 64).await;
+    let with_id = |id: u32, path: &[u32]| {
+        let mut u = announce(&["10.5.0.0/16"], path, &[]);
+        for n in &mut u.nlri {
+            n.path_id = Some(id);
+        }
+        u
+    };
+    rib.send(1, with_id(7, &[65001])).await;
+    rib.send(1, with_id(9, &[65001, 65010])).await;
+    // Both paths of peer 1 are kept (and so both go on to the ADD-PATH peer).
+    until_add_path(&mut c, "both of peer 1's paths", |u| {
+        let mut got = ids(u, true);
+        got.sort_unstable();
+        got.dedup();
+        got == [1, 2]
+    })
+    .await;
+    // Withdrawing path id 9 removes only that path.
+    let seen = c.updates.len();
+    let mut w = withdraw(&["10.5.0.0/16"]);
+    w.withdrawn[0].path_id = Some(9);
+    rib.send(1, w).await;
+    until_add_path(&mut c, "one withdrawal", |u| {
+        ids(&u[seen..], false).len() == 1
+    })
+    .await;
+    let best = rib.dump().await;
+    let kept: Vec<_> = best
+        .iter()
+        .filter(|r| r.prefix.to_string() == "10.5.0.0/16")
+        .collect();
+    assert_eq!(kept.len(), 1, "the prefix still has its other path");
+    let path: Vec<u32> = kept[0].attrs.attrs.as_path().unwrap().asns().collect();
+    assert_eq!(path, [65001]);
+}
