@@ -76,6 +76,27 @@ fn get_peer(lab: &Lab, address: &str) -> pb::Peer {
     })
 }
 
+/// `ListPaths` of one prefix in a peer's table.
+fn list(lab: &Lab, table: pb::Table, peer: &str, prefix: &str) -> Vec<pb::Path> {
+    api(lab, async |c| {
+        let mut stream = c
+            .list_paths(pb::ListPathsRequest {
+                table: table as i32,
+                peer: peer.into(),
+                prefix: prefix.into(),
+                ..pb::ListPathsRequest::default()
+            })
+            .await
+            .expect("ListPaths")
+            .into_inner();
+        let mut paths = Vec::new();
+        while let Some(chunk) = stream.message().await.expect("ListPaths stream") {
+            paths.extend(chunk.paths);
+        }
+        paths
+    })
+}
+
 fn frr_json(lab: &Lab, command: &str) -> Result<Value, String> {
     let out = lab.vtysh("frr", command).map_err(|e| e.to_string())?;
     serde_json::from_str(&out).map_err(|e| format!("{command}: {e}: {out}"))
@@ -174,25 +195,14 @@ fn session_rules_against_bird_and_frr() {
     let v4 = pb::Family::Ipv4Unicast as i32;
     assert_eq!(status.add_path_send, [v4]);
     assert_eq!(status.add_path_receive, [v4]);
-    let adj_in = api(&lab, async |c| {
-        let mut stream = c
-            .list_paths(pb::ListPathsRequest {
-                table: pb::Table::AdjIn as i32,
-                peer: "10.0.2.2".into(),
-                prefix: "10.2.1.0/24".into(),
-                ..pb::ListPathsRequest::default()
-            })
-            .await
-            .expect("ListPaths")
-            .into_inner();
-        let mut paths = Vec::new();
-        while let Some(chunk) = stream.message().await.expect("ListPaths stream") {
-            paths.extend(chunk.paths);
-        }
-        paths
-    });
+    let adj_in = list(&lab, pb::Table::AdjIn, "10.0.2.2", "10.2.1.0/24");
     assert_eq!(adj_in.len(), 1, "{adj_in:?}");
     assert_ne!(adj_in[0].path_id, 0, "FRR's path id is kept: {adj_in:?}");
+    // What FRR was sent: both paths of 10.1.2.0/24, each under its own path id.
+    let adj_out = list(&lab, pb::Table::AdjOut, "10.0.2.2", "10.1.2.0/24");
+    let mut ids: Vec<u32> = adj_out.iter().map(|p| p.path_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2], "{adj_out:?}");
 
     // max-prefix: BIRD's IPv6 session sends 5 prefixes against a limit of 3. BIRD is told
     // why, and the session comes back after 3 s only to be closed again.

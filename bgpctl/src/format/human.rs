@@ -306,6 +306,11 @@ pub(crate) fn routes(paths: &[Path]) -> String {
         ("Communities", Align::Left),
         ("Peer", Align::Left),
     ]);
+    // ADD-PATH path ids, only when some path has one.
+    let ids = paths.iter().any(|p| p.path_id != 0);
+    if ids {
+        t = super::rules::with_path_id_column(t);
+    }
     let opt = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
     for p in paths {
         let mark = if p.best {
@@ -330,6 +335,9 @@ pub(crate) fn routes(paths: &[Path]) -> String {
             or_dash(&communities(p).join(" ")),
             source_cell(p),
         ]);
+        if ids {
+            t.set_last_cell(p.path_id.to_string());
+        }
     }
     t.render()
 }

@@ -84,6 +84,12 @@ fn or_none(s: &str) -> &str {
     if s.is_empty() { "none" } else { s }
 }
 
+/// `t` with a "Path ID" column (ADD-PATH) at the right.
+pub(crate) fn with_path_id_column(mut t: Table) -> Table {
+    t.push_column(("Path ID", Align::Right));
+    t
+}
+
 /// The prefix limits as a table; empty without limits.
 pub(crate) fn limits_table(c: &PeerConfig, s: &PeerStatus) -> String {
     if s.prefix_limits.is_empty() {
@@ -282,6 +288,27 @@ Family        Limit  Warn at  Accepted  Warning  Teardowns  Restart
 ipv4-unicast    100      75%        80  yes              2  after 30 s
 "
         );
+    }
+
+    #[test]
+    fn routes_with_path_ids_get_a_path_id_column() {
+        use bgp_api::bgpd::v1::Path;
+        let path = |id| Path {
+            prefix: "10.1.2.0/24".into(),
+            next_hop: "10.0.1.2".into(),
+            source_peer: "10.0.1.2".into(),
+            path_id: id,
+            ..Path::default()
+        };
+        let text = super::super::human::routes(&[path(1), path(2)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("Path ID"), "{text}");
+        assert!(
+            lines[1].ends_with(" 1") && lines[2].ends_with(" 2"),
+            "{text}"
+        );
+        let plain = super::super::human::routes(&[path(0)]);
+        assert!(!plain.contains("Path ID"), "{plain}");
     }
 
     #[test]

@@ -133,6 +133,19 @@ impl AddPathExport {
         plan
     }
 
+    /// The paths of the prefix `id` (whose paths are in `entry`) advertised to the peer:
+    /// index into the entry's paths, and our path id.
+    pub(crate) fn sent_paths<'a, K>(
+        &'a self,
+        id: u32,
+        entry: &'a Entry<K, Path>,
+    ) -> impl Iterator<Item = (usize, u32)> + 'a {
+        self.sent.get(&id).into_iter().flatten().filter_map(|s| {
+            let i = entry.paths.iter().position(|p| s.is(p))?;
+            Some((i, s.tx_id))
+        })
+    }
+
     /// Makes every advertised path go out again when its prefix is next exported (the
     /// peer asked for a ROUTE-REFRESH).
     pub(crate) fn resend_all(&mut self) {
@@ -231,6 +244,10 @@ mod tests {
         let e = entry(vec![path(1, 0), path(1, 5), path(2, 9)], 0, 0b1);
         let plan = st.plan(3, &e, |_| true);
         assert_eq!(plan.announce, [(0, 1), (1, 2), (2, 3)]);
+        assert_eq!(
+            st.sent_paths(3, &e).collect::<Vec<_>>(),
+            [(0, 1), (1, 2), (2, 3)]
+        );
         // The peer's own path (peer 2) may not go back to it.
         let plan = st.plan(3, &e, |p| p.peer != 2);
         assert!(plan.announce.is_empty(), "nothing changed for ids 1 and 2");
