@@ -161,6 +161,9 @@ pub(crate) struct NeighborAdd {
     /// TCP port to connect to (default 179).
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub(crate) port: Option<u32>,
+    /// Session rules (eBGP only).
+    #[command(flatten)]
+    pub(crate) rules: crate::format::rules::RuleArgs,
 }
 
 fn hold_time(s: &str) -> Result<u32, String> {

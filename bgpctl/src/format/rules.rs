@@ -7,6 +7,87 @@ use serde::Serialize;
 use super::names;
 use super::table::{Align, Table};
 
+/// The session-rule options of `neighbor add`; prefix limits and ADD-PATH are set through
+/// the configuration file or the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub(crate) struct RuleArgs {
+    /// The AS to show the neighbor instead of ours (local-as).
+    #[arg(long, value_name = "ASN", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) local_as: Option<u32>,
+    /// With --local-as: do not prepend it to routes learned from the neighbor.
+    #[arg(long, requires = "local_as")]
+    pub(crate) local_as_no_prepend: bool,
+    /// With --local-as: send only it, not our AS, to the neighbor.
+    #[arg(long, requires = "local_as")]
+    pub(crate) local_as_replace_as: bool,
+    /// Private AS numbers in what the neighbor receives: removed, or replaced with ours.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub(crate) remove_private_as: Option<RemovePrivate>,
+    /// Accept routes with our AS up to N times, 1..=10.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub(crate) allowas_in: Option<u32>,
+    /// Replace the neighbor's AS with ours in what it receives.
+    #[arg(long)]
+    pub(crate) as_override: bool,
+    /// Our BGP role on the session (RFC 9234).
+    #[arg(long, value_enum)]
+    pub(crate) role: Option<RoleArg>,
+    /// With --role: refuse a neighbor that announces no role.
+    #[arg(long, requires = "role")]
+    pub(crate) role_strict: bool,
+}
+
+/// `--remove-private-as`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RemovePrivate {
+    /// Remove every private AS number.
+    All,
+    /// Replace every private AS number with ours.
+    Replace,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RoleArg {
+    /// We are the neighbor's provider.
+    Provider,
+    /// We are the neighbor's customer.
+    Customer,
+    /// We are a route server; the neighbor is our client.
+    Rs,
+    /// We are a route server client.
+    RsClient,
+    /// Lateral peers.
+    Peer,
+}
+
+impl RuleArgs {
+    /// `c` with these options set.
+    pub(crate) fn apply(&self, mut c: PeerConfig) -> PeerConfig {
+        c.local_as = self.local_as.unwrap_or(0);
+        c.local_as_no_prepend = self.local_as_no_prepend;
+        c.local_as_replace_as = self.local_as_replace_as;
+        c.remove_private_as = match self.remove_private_as {
+            None => String::new(),
+            Some(RemovePrivate::All) => "all".into(),
+            Some(RemovePrivate::Replace) => "replace".into(),
+        };
+        c.allowas_in = self.allowas_in.unwrap_or(0);
+        c.as_override = self.as_override;
+        c.role = match self.role {
+            None => "",
+            Some(RoleArg::Provider) => "provider",
+            Some(RoleArg::Customer) => "customer",
+            Some(RoleArg::Rs) => "rs",
+            Some(RoleArg::RsClient) => "rs-client",
+            Some(RoleArg::Peer) => "peer",
+        }
+        .into();
+        c.role_strict = self.role_strict;
+        c
+    }
+}
+
 /// `key: value` lines for the rules that are set, and for what the session negotiated.
 pub(crate) fn pairs(
     c: &PeerConfig,
@@ -309,6 +390,70 @@ ipv4-unicast    100      75%        80  yes              2  after 30 s
         );
         let plain = super::super::human::routes(&[path(0)]);
         assert!(!plain.contains("Path ID"), "{plain}");
+    }
+
+    #[test]
+    fn neighbor_add_sets_the_session_rules() {
+        use clap::Parser;
+
+        use crate::cli::{Cli, Command, NeighborCmd};
+        let cli = Cli::try_parse_from([
+            "bgpctl",
+            "neighbor",
+            "add",
+            "10.0.2.2",
+            "--as",
+            "65002",
+            "--local-as",
+            "65100",
+            "--local-as-replace-as",
+            "--remove-private-as",
+            "replace",
+            "--allowas-in",
+            "2",
+            "--role",
+            "rs-client",
+            "--role-strict",
+        ])
+        .unwrap();
+        let Command::Neighbor {
+            action: Some(NeighborCmd::Add(a)),
+        } = cli.command
+        else {
+            panic!("not neighbor add");
+        };
+        let c = a.rules.apply(PeerConfig::default());
+        assert_eq!(
+            (c.local_as, c.local_as_replace_as, c.local_as_no_prepend),
+            (65100, true, false)
+        );
+        assert_eq!(c.remove_private_as, "replace");
+        assert_eq!((c.allowas_in, c.as_override), (2, false));
+        assert_eq!((c.role.as_str(), c.role_strict), ("rs-client", true));
+        // The flags that qualify another need it.
+        let e = Cli::try_parse_from([
+            "bgpctl",
+            "neighbor",
+            "add",
+            "10.0.2.2",
+            "--as",
+            "65002",
+            "--role-strict",
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("--role"), "{e}");
+        let e = Cli::try_parse_from([
+            "bgpctl",
+            "neighbor",
+            "add",
+            "10.0.2.2",
+            "--as",
+            "65002",
+            "--allowas-in",
+            "11",
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("11"), "{e}");
     }
 
     #[test]
