@@ -192,7 +192,12 @@ fn export_family<K: FamilyKey>(
         };
         let source = |p: &Path| sources.get(&p.peer).map(|s| &s.info);
         if let Some(ap) = st.add_path.as_deref_mut() {
-            let plan = ap.plan(id, entry, |p| exportable(p, source(p), to));
+            let plan = ap.plan(
+                id,
+                entry,
+                |p| exportable(p, source(p), to),
+                |p| super::rank_path(p, sources, local),
+            );
             let prefix = entry.prefix.to_prefix();
             for tx in plan.withdraw {
                 withdrawals.push(Nlri {

@@ -545,8 +545,11 @@ impl Rib {
             state.guard =
                 max_prefix::PrefixGuard::new(&state.info.rules.max_prefix, to_peer.clone());
         }
-        state.v4.add_path = addpath::AddPathExport::for_peer(&state.info, Family::IPV4_UNICAST);
-        state.v6.add_path = addpath::AddPathExport::for_peer(&state.info, Family::IPV6_UNICAST);
+        let decision = self.opts.decision;
+        state.v4.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV4_UNICAST, decision);
+        state.v6.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV6_UNICAST, decision);
         if state.info.families.contains(&Family::IPV4_UNICAST) {
             state.v4.start(&mut self.v4.table);
         }
@@ -876,27 +879,35 @@ struct DecideCtx<'a> {
 
 impl DecideCtx<'_> {
     fn rank(&self, path: &Path) -> Rank {
-        let local = &self.opts.local;
-        let a = &path.attrs.attrs;
-        let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
-            Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
-            _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-        };
-        let as_path = a.as_path();
-        Rank {
-            local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
-            local: is_local(path.peer),
-            as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
-            origin: a.origin().map_or(2, |o| o.as_u8()),
-            med: a.med().unwrap_or(0),
-            neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
-            ebgp,
-            router_id: a.originator_id().unwrap_or(router_id),
-            cluster_len: a
-                .cluster_list()
-                .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
-            peer_addr,
-        }
+        rank_path(path, self.peers, &self.opts.local)
+    }
+}
+
+/// What the decision process looks at for `path`, whose source is found in `peers`.
+pub(crate) fn rank_path(
+    path: &Path,
+    peers: &HashMap<PeerId, PeerState>,
+    local: &LocalIdentity,
+) -> Rank {
+    let a = &path.attrs.attrs;
+    let (ebgp, router_id, peer_addr) = match peers.get(&path.peer) {
+        Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
+        _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    };
+    let as_path = a.as_path();
+    Rank {
+        local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
+        local: is_local(path.peer),
+        as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
+        origin: a.origin().map_or(2, |o| o.as_u8()),
+        med: a.med().unwrap_or(0),
+        neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
+        ebgp,
+        router_id: a.originator_id().unwrap_or(router_id),
+        cluster_len: a
+            .cluster_list()
+            .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        peer_addr,
     }
 }
 
