@@ -173,6 +173,9 @@ pub(crate) struct NeighborAdd {
     /// Graceful restart with this neighbor (default: the daemon's [graceful_restart]).
     #[arg(long, value_name = "BOOL")]
     pub(crate) graceful_restart: Option<bool>,
+    /// Session rules (eBGP only).
+    #[command(flatten)]
+    pub(crate) rules: crate::format::rules::RuleArgs,
 }
 
 fn hold_time(s: &str) -> Result<u32, String> {

@@ -184,7 +184,7 @@ pub(super) fn peer_config(args: &NeighborAdd) -> Result<PeerConfig, Error> {
         ttl_security: args.ttl_security.unwrap_or(0),
         bind_interface: args.bind_interface.clone().unwrap_or_default(),
         graceful_restart: args.graceful_restart,
-        ..PeerConfig::default()
+        ..args.rules.apply(PeerConfig::default())
     })
 }
 

@@ -86,6 +86,12 @@ fn neighbor_fields() {
     let session = v.as_object_mut().unwrap().remove("session").unwrap();
     assert_eq!(session["tcp_md5"], false);
     assert_eq!(session["graceful_restart"]["helping"], false);
+    let rules = v
+        .as_object_mut()
+        .and_then(|o| o.remove("session_rules"))
+        .expect("session_rules");
+    assert_eq!(rules["local_as"], Value::Null);
+    assert_eq!(rules["prefix_limits"], json!([]));
     assert_eq!(
         v,
         json!({

@@ -4,6 +4,7 @@
 mod convert;
 mod convert_session;
 mod service;
+mod session_rules;
 mod watch;
 
 use std::os::unix::fs::PermissionsExt;

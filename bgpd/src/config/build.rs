@@ -241,6 +241,12 @@ fn neighbor(
     let connect_retry = t.or(p, "connect_retry", global_connect_retry, seconds);
     let multihop = matches!(multihop_ttl, Ok(Some(_)));
     let session = super::session::neighbor(&mut t, p, gr_defaults, multihop);
+    let rules_cx = super::session_rules::Context {
+        local_asn,
+        peer_asn,
+        families: families.as_deref(),
+    };
+    let rules = super::session_rules::read(&mut t, p, rules_cx);
     t.finish(p);
     if p.count() > reported {
         return None;
@@ -261,6 +267,7 @@ fn neighbor(
         route_reflector_client: rr_client?,
         connect_retry: connect_retry?,
         session: session?,
+        rules: rules?,
     })
 }
 

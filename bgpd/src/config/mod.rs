@@ -13,6 +13,7 @@ mod error;
 mod reader;
 mod services;
 mod session;
+mod session_rules;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,9 @@ pub use self::error::{ConfigError, Location, Problem};
 pub use self::session::{
     DEFAULT_RESTART_TIME, DEFAULT_SELECTION_DEFERRAL_TIME, DEFAULT_STALE_ROUTES_TIME,
     GracefulRestart, GracefulRestartGlobal, STATE_FILE_EXTENSION, SessionOptions, StateFile,
+};
+pub use self::session_rules::{
+    AddPath, LocalAs, MaxPrefix, ROLE_NAMES, RemovePrivateAs, SessionRules,
 };
 /// Attribute values an `[[originate]]` entry sets, in the codec's own types (their text
 /// forms are parsed there).
@@ -170,6 +174,8 @@ pub struct Neighbor {
     pub connect_retry: Duration,
     /// TCP MD5, GTSM, interface binding and graceful restart.
     pub session: SessionOptions,
+    /// local-as, remove-private-as, allowas-in, AS override, role, max-prefix, ADD-PATH.
+    pub rules: SessionRules,
 }
 
 impl Neighbor {

@@ -15,6 +15,8 @@
 mod conn;
 mod graceful;
 mod io;
+pub mod max_prefix;
+mod rules;
 pub mod sockopt;
 pub mod status;
 mod transport;
@@ -69,7 +71,8 @@ impl PeerSpec {
 
     fn fsm_config(&self) -> FsmConfig {
         let n = &self.neighbor;
-        let mut c = FsmConfig::new(self.local_asn, self.router_id, n.peer_asn);
+        let local_asn = n.rules.local_as.map_or(self.local_asn, |l| l.asn);
+        let mut c = FsmConfig::new(local_asn, self.router_id, n.peer_asn);
         c.passive = n.passive;
         c.hold_time = u16::try_from(n.hold_time.as_secs()).unwrap_or(u16::MAX);
         c.connect_retry = n.connect_retry;
@@ -80,6 +83,8 @@ impl PeerSpec {
             c.capabilities
                 .extend(graceful::capabilities(gr, self.restarted, &n.families));
         }
+        c.capabilities.extend(rules::capabilities(&n.rules));
+        c.role_strict = n.rules.role_strict;
         c
     }
 }
@@ -108,6 +113,8 @@ pub enum PeerCmd {
     /// bgpd is stopping: close silently if graceful restart was negotiated (so that the
     /// peer keeps our routes), with a Cease carrying this message otherwise.
     DaemonStop(String),
+    /// The RIB's report on the session's prefix count (maximum prefixes).
+    PrefixLimit(crate::rib::max_prefix::LimitEvent),
 }
 
 /// A running peer task.
@@ -158,6 +165,8 @@ pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, Fs
         next_tag: 0,
         status_tx,
         counters: Arc::clone(&counters),
+        self_cmds: cmds.downgrade(),
+        limit_restart: None,
     };
     let task = tokio::spawn(task.run(cmd_rx, events_rx, enabled).instrument(span));
     Ok(PeerHandle {
@@ -188,6 +197,10 @@ struct PeerTask {
     next_tag: u64,
     status_tx: watch::Sender<PeerStatus>,
     counters: Arc<PeerCounters>,
+    /// This task's own command queue, for the RIB's prefix-limit reports.
+    self_cmds: mpsc::WeakSender<PeerCmd>,
+    /// When to bring the session back after a prefix-limit teardown.
+    limit_restart: Option<Instant>,
 }
 
 impl PeerTask {
@@ -204,6 +217,7 @@ impl PeerTask {
             let deadline = [
                 self.main.next_deadline(),
                 self.second.as_ref().and_then(Conn::next_deadline),
+                self.limit_restart,
             ]
             .into_iter()
             .flatten()
@@ -252,10 +266,12 @@ impl PeerTask {
     async fn on_cmd(&mut self, cmd: PeerCmd) {
         match cmd {
             PeerCmd::Start => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = true);
                 self.feed(Which::Main, Event::ManualStart).await;
             }
             PeerCmd::Stop(stop) => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = false);
                 self.stop(stop).await;
             }
@@ -270,6 +286,7 @@ impl PeerTask {
                 }
                 self.stop(stop).await;
             }
+            PeerCmd::PrefixLimit(event) => self.on_prefix_limit(event).await,
         }
     }
 
@@ -428,6 +445,7 @@ impl PeerTask {
         for timer in due {
             self.feed(Which::Second, timer.expired()).await;
         }
+        self.on_limit_restart(now).await;
     }
 
     async fn resolve_collision(&mut self) {
@@ -598,6 +616,8 @@ impl PeerTask {
             families: families.clone(),
             encode: neg.encode.clone(),
             llgr: neg.peer_llgr.is_some(),
+            rules: Arc::new(spec.neighbor.rules.clone()),
+            peer_cmds: Some(self.self_cmds.clone()),
         };
         info!(
             peer_as = neg.peer_asn,
@@ -616,6 +636,9 @@ impl PeerTask {
             route_refresh: neg.route_refresh,
             extended_message: neg.encode.extended_message,
             local: io.local,
+            peer_role: neg.peer_role,
+            add_path_send: neg.encode.add_path.clone(),
+            add_path_receive: neg.decode.add_path.clone(),
             since: Instant::now(),
         };
         let gr = GrSession::negotiate(
@@ -646,6 +669,7 @@ impl PeerTask {
                 .map_or(0, |g| u32::try_from(g.restart_time.as_secs()).unwrap_or(0));
             s.graceful.peer_restarted = gr.as_ref().is_some_and(|g| g.peer_restarted);
             s.graceful.helping = false;
+            s.prefix_limit.warning.clear();
         });
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
         let _ = self.rib.send(RibMsg::Graceful(graceful_up)).await;

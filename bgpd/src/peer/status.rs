@@ -76,6 +76,12 @@ pub struct SessionInfo {
     pub extended_message: bool,
     /// Our end of the connection.
     pub local: SocketAddr,
+    /// The BGP role the peer announced (RFC 9234).
+    pub peer_role: Option<bgp_proto::capability::Role>,
+    /// Families where we send ADD-PATH path ids.
+    pub add_path_send: Vec<Family>,
+    /// Families where the peer sends ADD-PATH path ids.
+    pub add_path_receive: Vec<Family>,
     /// When it was established.
     pub since: Instant,
 }
@@ -94,6 +100,8 @@ pub struct PeerStatus {
     /// `last_error` says why an Established session went down (kept over later failed
     /// attempts until the session is up again).
     pub down_reason: bool,
+    /// Maximum-prefix state: warnings, teardowns, a pending restart.
+    pub prefix_limit: super::max_prefix::LimitStatus,
     /// Graceful restart (RFC 4724, RFC 8538).
     pub graceful: GracefulStatus,
 }
@@ -126,6 +134,7 @@ impl PeerStatus {
             enabled,
             down_reason: false,
             graceful: GracefulStatus::default(),
+            prefix_limit: super::max_prefix::LimitStatus::default(),
         }
     }
 }

@@ -11,18 +11,23 @@
 //! entry per prefix) that coalesces further changes. A peer that stops reading therefore
 //! costs at most a bit and a queue slot per prefix, and delays no other peer.
 
+mod addpath;
+pub mod asrules;
 pub mod bestpath;
 pub mod bitset;
 mod export;
 pub mod import;
 pub mod intern;
+pub mod max_prefix;
 pub mod query;
 mod stale;
 #[cfg(test)]
 mod stale_tests;
 pub mod table;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_rules;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -92,6 +97,10 @@ pub struct PeerInfo {
     /// The peer announced Long-Lived Graceful Restart (RFC 9494): it may be sent routes
     /// with LLGR_STALE.
     pub llgr: bool,
+    /// The neighbour's session rules (AS_PATH rules, role, limits, ADD-PATH).
+    pub rules: Arc<crate::config::SessionRules>,
+    /// The peer task, told when a prefix limit is reached (see [`max_prefix`]).
+    pub peer_cmds: Option<mpsc::WeakSender<crate::peer::PeerCmd>>,
 }
 
 /// A route this router originates.
@@ -280,7 +289,7 @@ impl<K: FamilyKey> FamilyRib<K> {
         }
     }
 
-    /// Adds or replaces the path of (`peer`, `path_id`).
+    /// Adds or replaces the path of (`peer`, `path_id`); returns whether it was added.
     fn announce(
         &mut self,
         prefix: K,
@@ -288,29 +297,34 @@ impl<K: FamilyKey> FamilyRib<K> {
         path_id: u32,
         attrs: &Arc<RouteAttrs>,
         interner: &mut Interner<RouteAttrs>,
-    ) {
+    ) -> bool {
         let id = self.table.get_or_insert(prefix);
         let Some(entry) = self.table.get_mut(id) else {
-            return;
+            return false;
         };
+        let mut added = false;
         match entry
             .paths
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         {
-            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return,
+            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return false,
             Some(i) => {
                 let old = std::mem::replace(&mut entry.paths[i].attrs, Arc::clone(attrs));
                 entry.touch(i);
                 interner.release(old);
             }
-            None => entry.paths.push(Path {
-                peer,
-                path_id,
-                attrs: Arc::clone(attrs),
-            }),
+            None => {
+                added = true;
+                entry.paths.push(Path {
+                    peer,
+                    path_id,
+                    attrs: Arc::clone(attrs),
+                });
+            }
         }
         self.mark(id);
+        added
     }
 
     /// Removes the path of (`peer`, `path_id`), if present.
@@ -549,6 +563,15 @@ impl Rib {
         self.epoch += 1;
         info!(peer = %info.addr, families = %crate::peer::family_list(&info.families), "session up: sending our table");
         let mut state = PeerState::new(info, out, self.epoch);
+        if let Some(to_peer) = &state.info.peer_cmds {
+            state.guard =
+                max_prefix::PrefixGuard::new(&state.info.rules.max_prefix, to_peer.clone());
+        }
+        let decision = self.opts.decision;
+        state.v4.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV4_UNICAST, decision);
+        state.v6.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV6_UNICAST, decision);
         if state.info.families.contains(&Family::IPV4_UNICAST) {
             state.v4.start(&mut self.v4.table);
         }
@@ -576,10 +599,16 @@ impl Rib {
     }
 
     fn apply_update(&mut self, peer: PeerId, update: &Update) {
-        let Some(info) = self.peers.get(&peer).map(|s| &s.info) else {
+        let Some(state) = self.peers.get_mut(&peer) else {
             debug!(peer, "UPDATE for a session that is not up; ignored");
             return;
         };
+        // Over its prefix limit: the session is going down; take nothing more from it.
+        if state.guard.as_ref().is_some_and(|g| g.tripped) {
+            return;
+        }
+        let mut guard = state.guard.take();
+        let info = &state.info;
         for change in import::split(update, info, &self.opts.local) {
             if let Some(why) = change.rejected {
                 debug!(peer = %info.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
@@ -596,7 +625,7 @@ impl Rib {
             let attrs = change
                 .attrs
                 .map(|a| self.interner.intern_with(a, |a| a.attrs.detach()));
-            if change.family == Family::IPV4_UNICAST {
+            let counted = if change.family == Family::IPV4_UNICAST {
                 apply(
                     &mut self.v4,
                     &mut self.interner,
@@ -604,7 +633,7 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
             } else {
                 apply(
                     &mut self.v6,
@@ -613,11 +642,17 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
+            };
+            if let Some(g) = guard.as_mut() {
+                g.record(change.family, counted.0, counted.1);
             }
             if let Some(a) = attrs {
                 self.interner.release(a);
             }
+        }
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.guard = guard;
         }
     }
 
@@ -661,14 +696,14 @@ impl Rib {
             attrs.set_as_path(AsPath::new());
         }
         let a = self.interner.intern(RouteAttrs { attrs, next_hop });
-        match r.prefix {
+        let _added = match r.prefix {
             IpNet::V4(p) => self
                 .v4
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
             IpNet::V6(p) => self
                 .v6
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
-        }
+        };
         self.interner.release(a);
     }
 
@@ -728,6 +763,16 @@ impl Rib {
             peers: &self.peers,
             opts: &self.opts,
         };
+        // ADD-PATH senders need every prefix whose paths changed, not only new bests.
+        let add_path = self
+            .peers
+            .values()
+            .any(|s| s.v4.add_path.is_some() || s.v6.add_path.is_some());
+        let (touched_v4, touched_v6) = if add_path {
+            (self.v4.dirty.clone(), self.v6.dirty.clone())
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
         let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
         if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
@@ -752,10 +797,20 @@ impl Rib {
         }
         for state in self.peers.values_mut() {
             if state.info.families.contains(&Family::IPV4_UNICAST) {
-                state.v4.queue(&changed_v4, &mut self.v4.table);
+                let ids = if state.v4.add_path.is_some() {
+                    &touched_v4
+                } else {
+                    &changed_v4
+                };
+                state.v4.queue(ids, &mut self.v4.table);
             }
             if state.info.families.contains(&Family::IPV6_UNICAST) {
-                state.v6.queue(&changed_v6, &mut self.v6.table);
+                let ids = if state.v6.add_path.is_some() {
+                    &touched_v6
+                } else {
+                    &changed_v6
+                };
+                state.v6.queue(ids, &mut self.v6.table);
             }
         }
         for id in changed_v4 {
@@ -829,6 +884,7 @@ fn collect_best<K: FamilyKey>(table: &Table<K, Path>, out: &mut Vec<BestRoute>) 
     }
 }
 
+/// Applies one family's changes; returns how many paths were (added, removed).
 fn apply<K: FamilyKey>(
     rib: &mut FamilyRib<K>,
     interner: &mut Interner<RouteAttrs>,
@@ -836,19 +892,25 @@ fn apply<K: FamilyKey>(
     withdrawn: &[&Nlri],
     announced: &[&Nlri],
     attrs: Option<&Arc<RouteAttrs>>,
-) {
+) -> (u64, u64) {
+    let (mut added, mut removed) = (0, 0);
     for n in withdrawn {
-        if let Some(p) = K::from_prefix(n.prefix) {
-            rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner);
+        if let Some(p) = K::from_prefix(n.prefix)
+            && rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner)
+        {
+            removed += 1;
         }
     }
     if let Some(attrs) = attrs {
         for n in announced {
-            if let Some(p) = K::from_prefix(n.prefix) {
-                rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner);
+            if let Some(p) = K::from_prefix(n.prefix)
+                && rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner)
+            {
+                added += 1;
             }
         }
     }
+    (added, removed)
 }
 
 struct DecideCtx<'a> {
@@ -858,30 +920,38 @@ struct DecideCtx<'a> {
 
 impl DecideCtx<'_> {
     fn rank(&self, path: &Path) -> Rank {
-        let local = &self.opts.local;
-        let a = &path.attrs.attrs;
-        let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
-            Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
-            _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-        };
-        let as_path = a.as_path();
-        Rank {
-            llgr_stale: a
-                .communities()
-                .is_some_and(|c| c.contains(bgp_proto::attr::Community::LLGR_STALE)),
-            local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
-            local: is_local(path.peer),
-            as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
-            origin: a.origin().map_or(2, |o| o.as_u8()),
-            med: a.med().unwrap_or(0),
-            neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
-            ebgp,
-            router_id: a.originator_id().unwrap_or(router_id),
-            cluster_len: a
-                .cluster_list()
-                .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
-            peer_addr,
-        }
+        rank_path(path, self.peers, &self.opts.local)
+    }
+}
+
+/// What the decision process looks at for `path`, whose source is found in `peers`.
+pub(crate) fn rank_path(
+    path: &Path,
+    peers: &HashMap<PeerId, PeerState>,
+    local: &LocalIdentity,
+) -> Rank {
+    let a = &path.attrs.attrs;
+    let (ebgp, router_id, peer_addr) = match peers.get(&path.peer) {
+        Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
+        _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    };
+    let as_path = a.as_path();
+    Rank {
+        llgr_stale: a
+            .communities()
+            .is_some_and(|c| c.contains(bgp_proto::attr::Community::LLGR_STALE)),
+        local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
+        local: is_local(path.peer),
+        as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
+        origin: a.origin().map_or(2, |o| o.as_u8()),
+        med: a.med().unwrap_or(0),
+        neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
+        ebgp,
+        router_id: a.originator_id().unwrap_or(router_id),
+        cluster_len: a
+            .cluster_list()
+            .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        peer_addr,
     }
 }
 

@@ -174,11 +174,26 @@ impl Reader<'_> {
                 let Some(to) = self.peers.get(&peer) else {
                     return;
                 };
-                let advertised = if K::FAMILY == Family::IPV4_UNICAST {
-                    to.v4.is_advertised(id)
+                let st = if K::FAMILY == Family::IPV4_UNICAST {
+                    &to.v4
                 } else {
-                    to.v6.is_advertised(id)
+                    &to.v6
                 };
+                // ADD-PATH: every path sent, under the path id the peer knows it by.
+                if let Some(ap) = st.add_path.as_deref() {
+                    for (i, tx_id) in ap.sent_paths(id, e) {
+                        let p = &e.paths[i];
+                        let source = self.peers.get(&p.peer).map(|s| &s.info);
+                        let (attrs, next_hop) =
+                            transform(&p.attrs, source, &to.info, K::FAMILY, self.local);
+                        let mut view = self.view(prefix, p, i == best, false);
+                        view.path_id = tx_id;
+                        view.attrs = Arc::new(RouteAttrs { attrs, next_hop });
+                        out.push(view);
+                    }
+                    return;
+                }
+                let advertised = st.is_advertised(id);
                 let Some(p) = e.best().filter(|_| advertised) else {
                     return;
                 };

@@ -38,6 +38,8 @@ fn peer(id: PeerId) -> PeerInfo {
         families: vec![V4],
         encode: EncodeCtx::modern(),
         llgr: id != 3,
+        rules: std::sync::Arc::default(),
+        peer_cmds: None,
     }
 }
 
