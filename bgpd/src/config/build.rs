@@ -35,7 +35,9 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     let originate_tables = root.tables(p, "originate");
     let api_table = root.table(p, "api").ok().flatten();
     let metrics_table = root.table(p, "metrics").ok().flatten();
+    let policy_sections = super::policy::take(&mut root, p);
     root.finish(p);
+    let policy = super::policy::build(policy_sections, p);
     let api = super::services::api(api_table, p);
     let metrics = super::services::metrics(metrics_table, p);
 
@@ -73,8 +75,12 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
             originate: originate.into_iter().collect::<Option<_>>()?,
             api: api?,
             metrics: metrics?,
+            policy: policy?,
         })
     });
+    if let Some(c) = &config {
+        super::policy::check(&c.policy, &c.neighbors, p);
+    }
     problems.finish(config)
 }
 
@@ -231,6 +237,7 @@ fn neighbor(
         );
     }
     let connect_retry = t.or(p, "connect_retry", global_connect_retry, seconds);
+    let policy = super::policy::neighbor(&mut t, p, ibgp);
     t.finish(p);
     if p.count() > reported {
         return None;
@@ -250,6 +257,9 @@ fn neighbor(
         multihop_ttl: multihop_ttl.ok()?,
         route_reflector_client: rr_client?,
         connect_retry: connect_retry?,
+        policy: policy.as_ref()?.assignment.clone(),
+        route_server_client: policy.as_ref()?.route_server_client,
+        soft_reconfiguration_inbound: policy?.soft_reconfiguration_inbound,
     })
 }
 

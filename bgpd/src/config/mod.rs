@@ -10,6 +10,7 @@
 
 mod build;
 mod error;
+mod policy;
 mod reader;
 mod services;
 
@@ -59,6 +60,8 @@ pub struct Config {
     pub api: Api,
     /// `[metrics]`: where Prometheus metrics are served.
     pub metrics: Metrics,
+    /// `[policy]`, the defined sets and `[[policies]]`.
+    pub policy: crate::policy::PolicyConfig,
 }
 
 /// Default path of the API's unix socket.
@@ -161,6 +164,14 @@ pub struct Neighbor {
     pub route_reflector_client: bool,
     /// First reconnect wait for this neighbor: its own `connect_retry` or the global one.
     pub connect_retry: Duration,
+    /// Import and export policy chains and default actions (changed without a reset).
+    pub policy: crate::policy::Assignment,
+    /// A route server client (RFC 7947): our AS is not prepended, next hop and MED pass
+    /// unchanged, and it gets its own best path after its export policy.
+    pub route_server_client: bool,
+    /// Keep a pre-policy copy of the routes received, so that an import policy change is
+    /// applied without asking the peer (for peers without route refresh).
+    pub soft_reconfiguration_inbound: bool,
 }
 
 impl Neighbor {

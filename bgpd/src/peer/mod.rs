@@ -530,6 +530,8 @@ impl PeerTask {
             rr_client: spec.neighbor.route_reflector_client,
             families: families.clone(),
             encode: neg.encode.clone(),
+            route_server_client: spec.neighbor.route_server_client,
+            soft_in: spec.neighbor.soft_reconfiguration_inbound,
         };
         info!(
             peer_as = neg.peer_asn,
