@@ -180,6 +180,7 @@ pub(super) fn peer_config(args: &NeighborAdd) -> Result<PeerConfig, Error> {
         route_reflector_client: args.rr_client,
         description: args.description.clone().unwrap_or_default(),
         enabled: None,
+        ..PeerConfig::default()
     })
 }
 

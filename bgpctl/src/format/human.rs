@@ -369,6 +369,9 @@ pub(crate) fn reload(r: &ReloadResponse) -> String {
         .map(|(k, l)| (*k, l.join(", ")))
         .collect();
     out.push_str(&key_values("  ", &pairs));
+    for e in &r.policy {
+        out.push_str(&format!("  policy {}: {}\n", e.address, e.action));
+    }
     out
 }
 

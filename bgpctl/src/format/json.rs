@@ -303,6 +303,24 @@ pub(crate) struct Reload {
     peers_reset: Vec<String>,
     originated_added: u32,
     originated_removed: u32,
+    /// Neighbours whose policy changed: address -> what it took.
+    policy: Vec<PolicyEffect>,
+}
+
+/// A neighbour touched by a policy change.
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyEffect {
+    pub(crate) address: String,
+    pub(crate) action: String,
+}
+
+impl From<&bgp_api::bgpd::v1::PolicyEffect> for PolicyEffect {
+    fn from(e: &bgp_api::bgpd::v1::PolicyEffect) -> Self {
+        PolicyEffect {
+            address: e.address.clone(),
+            action: e.action.clone(),
+        }
+    }
 }
 
 impl From<&ReloadResponse> for Reload {
@@ -314,6 +332,7 @@ impl From<&ReloadResponse> for Reload {
             peers_reset: r.peers_reset.clone(),
             originated_added: r.originated_added,
             originated_removed: r.originated_removed,
+            policy: r.policy.iter().map(PolicyEffect::from).collect(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! addresses the configuration names, never on all interfaces unless configured.
 
 mod convert;
+mod policy;
 mod service;
 mod watch;
 
