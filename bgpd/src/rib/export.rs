@@ -271,8 +271,12 @@ pub(super) fn transform(
     let path = a.as_path().cloned().unwrap_or_default();
     let self_next_hop = || self_next_hop(to, family, local);
     let next_hop = if to.route_server_client {
-        // RFC 7947: transparent. No AS of ours, next hop and MED as received.
-        a.set_as_path(path);
+        // RFC 7947: transparent. No AS of ours, next hop and MED as received; our own
+        // routes are announced as from any eBGP speaker.
+        a.set_as_path(match source {
+            None => path.prepend(local.asn, 1),
+            Some(_) => path,
+        });
         a.remove(code::LOCAL_PREF);
         a.remove(code::ORIGINATOR_ID);
         a.remove(code::CLUSTER_LIST);
