@@ -394,8 +394,7 @@ pub(crate) fn assignment(r: pb::SetPolicyAssignmentRequest) -> Result<PolicyRequ
 
 /// The sets and policies of a TOML text in the configuration file's form.
 pub(crate) fn load(text: &str) -> Result<PolicyRequest, Status> {
-    let toml = format!("[global]\nasn = 65000\nrouter_id = \"10.0.0.1\"\nlisten = []\n{text}");
-    let cfg = crate::config::from_str(&toml, "toml").map_err(|e| {
+    let cfg = crate::config::policy_from_str(text, "toml").map_err(|e| {
         let lines: Vec<String> = e
             .errors()
             .iter()
@@ -404,13 +403,7 @@ pub(crate) fn load(text: &str) -> Result<PolicyRequest, Status> {
             .collect();
         Status::invalid_argument(lines.join("\n"))
     })?;
-    if !cfg.neighbors.is_empty() || !cfg.originate.is_empty() {
-        return Err(invalid(
-            "toml",
-            "expected only defined sets and [[policies]]",
-        ));
-    }
-    Ok(PolicyRequest::Load(Box::new(cfg.policy)))
+    Ok(PolicyRequest::Load(Box::new(cfg)))
 }
 
 /// The policy assignment of a `PeerConfig` (names are resolved by the control task).

@@ -226,6 +226,18 @@ pub fn from_str(toml: &str, origin: &str) -> Result<Config, ConfigError> {
     build::config(root, origin)
 }
 
+/// Parses text holding only the policy sections of a configuration file (`[policy]`, the
+/// defined sets, `[[policies]]`); set names are not resolved here.
+pub fn policy_from_str(
+    toml: &str,
+    origin: &str,
+) -> Result<crate::policy::PolicyConfig, ConfigError> {
+    let root = ::config::File::from_str(toml, FileFormat::Toml)
+        .collect()
+        .map_err(|e| ConfigError::new(vec![syntax_problem(origin, &e)]))?;
+    policy::fragment(root, origin)
+}
+
 /// Turns the `config` crate's parse error into one problem with the line and column.
 ///
 /// The TOML parser's position only survives in its message ("TOML parse error at line L,

@@ -27,6 +27,20 @@ pub(super) struct Sections {
     policies: Vec<Table>,
 }
 
+/// Reads a text holding only policy sections (`[policy]`, sets, `[[policies]]`), as the
+/// API's LoadPolicy takes it. Names are resolved later, against the running policies.
+pub(super) fn fragment(
+    root: ::config::Map<String, Value>,
+    file: &str,
+) -> Result<PolicyConfig, super::ConfigError> {
+    let mut p = Problems::new(file);
+    let mut root = Table::root(root);
+    let sections = take(&mut root, &mut p);
+    root.finish(&mut p);
+    let cfg = build(sections, &mut p);
+    p.finish(cfg)
+}
+
 /// Takes the policy sections out of the top-level table.
 pub(super) fn take(root: &mut Table, p: &mut Problems) -> Sections {
     Sections {

@@ -179,6 +179,9 @@ impl Control {
     ) -> Result<PolicyReply, ControlError> {
         let mut next = self.policy.clone();
         let mut assign: Option<Neighbor> = None;
+        // Key prefixes of compile errors as the request names them: (in `next`, in the
+        // request).
+        let mut renames: Vec<(String, String)> = Vec::new();
         match req {
             PolicyRequest::ListSets => {
                 return Ok(PolicyReply {
@@ -215,10 +218,17 @@ impl Control {
             PolicyRequest::PutPolicy(p) => {
                 check_name(&p.name)
                     .map_err(|e| ControlError::Invalid(format!("policy.name: {e}")))?;
-                match next.policies.iter_mut().find(|q| q.name == p.name) {
-                    Some(old) => *old = p,
-                    None => next.policies.push(p),
-                }
+                let i = match next.policies.iter().position(|q| q.name == p.name) {
+                    Some(i) => {
+                        next.policies[i] = p;
+                        i
+                    }
+                    None => {
+                        next.policies.push(p);
+                        next.policies.len() - 1
+                    }
+                };
+                renames.push((format!("policies[{i}]."), "policy.".into()));
             }
             PolicyRequest::DeletePolicy(name) => {
                 let mut users: Vec<String> = self
@@ -279,11 +289,18 @@ impl Control {
                 for set in cfg.sets() {
                     next.put_set(set).map_err(ControlError::Invalid)?;
                 }
-                for p in cfg.policies {
-                    match next.policies.iter_mut().find(|q| q.name == p.name) {
-                        Some(old) => *old = p,
-                        None => next.policies.push(p),
-                    }
+                for (j, p) in cfg.policies.into_iter().enumerate() {
+                    let i = match next.policies.iter().position(|q| q.name == p.name) {
+                        Some(i) => {
+                            next.policies[i] = p;
+                            i
+                        }
+                        None => {
+                            next.policies.push(p);
+                            next.policies.len() - 1
+                        }
+                    };
+                    renames.push((format!("policies[{i}]."), format!("policies[{j}].")));
                 }
             }
             PolicyRequest::SetDefaults { import, export } => {
@@ -296,8 +313,16 @@ impl Control {
             }
         }
         let assignments = self.assignments(assign.as_ref());
-        if let Err(e) = Engine::compile(&next, assignments) {
-            return Err(invalid(e));
+        if let Err(mut errors) = Engine::compile(&next, assignments) {
+            for e in &mut errors {
+                if let Some((rest, to)) = renames
+                    .iter()
+                    .find_map(|(from, to)| e.key.strip_prefix(from.as_str()).map(|r| (r, to)))
+                {
+                    e.key = format!("{to}{rest}");
+                }
+            }
+            return Err(invalid(errors));
         }
         self.policy = next;
         if let Some(n) = assign

@@ -9,13 +9,16 @@ use regex::RegexSet;
 
 use super::def::{MatchHow, PatternSetDef, PrefixRange, PrefixSetDef, SetKind};
 
+/// Covering prefixes of one length, each with the length ranges it matches.
+type ByPrefix = HashMap<IpNet, Vec<(u8, u8)>>;
+
 /// A compiled prefix set. For a prefix of length L, only the set's distinct covering
 /// lengths l <= L are looked up (one hash lookup each), so matching costs at most 33 or
 /// 129 lookups whatever the set's size, and usually a handful.
 #[derive(Debug, Default)]
 pub struct PrefixSet {
     /// Covering prefixes by length, with their length ranges.
-    by_len: HashMap<(bool, u8), HashMap<IpNet, Vec<(u8, u8)>>>,
+    by_len: HashMap<(bool, u8), ByPrefix>,
     /// The covering lengths present, per family (v6 = true), ascending.
     lens: [Vec<u8>; 2],
 }
