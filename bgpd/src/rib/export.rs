@@ -327,7 +327,7 @@ pub(super) fn transform(
     (a, next_hop)
 }
 
-fn is_unspecified(nh: &NextHop) -> bool {
+pub(super) fn is_unspecified(nh: &NextHop) -> bool {
     match nh {
         NextHop::V4(a) => a.is_unspecified(),
         NextHop::V6 { global, .. } => global.is_unspecified(),

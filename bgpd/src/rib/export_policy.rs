@@ -15,7 +15,9 @@ use bgp_proto::update::{pack, pack_withdrawals};
 use bytes::BytesMut;
 use tracing::warn;
 
-use super::export::{ExportState, PeerState, end_of_rib, exportable, self_next_hop, transform};
+use super::export::{
+    ExportState, PeerState, end_of_rib, exportable, is_unspecified, self_next_hop, transform,
+};
 use super::import::RouteAttrs;
 use super::table::Table;
 use super::{DecideCtx, FamilyKey, Path, PeerId, PeerInfo, RibOptions, bestpath, is_local};
@@ -107,7 +109,9 @@ fn evaluate<K: FamilyKey>(
     let env = Env {
         local_asn: ctx.opts.local.asn,
         self_next_hop: Some(self_next_hop(ctx.to, K::FAMILY, &ctx.opts.local)),
-        original_next_hop: Some(path.attrs.next_hop.clone()),
+        // Our own routes without an explicit next hop have none to keep.
+        original_next_hop: (!is_unspecified(&path.attrs.next_hop))
+            .then(|| path.attrs.next_hop.clone()),
     };
     match ctx.chain.evaluate(&route, &env) {
         Verdict::Reject => None,

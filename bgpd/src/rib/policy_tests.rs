@@ -258,3 +258,28 @@ actions = {{ result = "reject" }}
     assert_eq!(u.attributes.as_path().unwrap().to_string(), "65001");
     assert_eq!(u.attributes.med(), Some(5));
 }
+
+#[tokio::test]
+async fn next_hop_unchanged_on_export_keeps_the_received_one_and_never_sends_none() {
+    let h = Harness::new();
+    h.policy(engine(&format!(
+        "[[policies]]\nname = \"keep\"\n[[policies.statements]]\nactions = {{ next_hop = \"unchanged\" }}\n{}{}",
+        neighbor(1, 65001, ""),
+        neighbor(2, 65002, "export_policy = [\"keep\"]")
+    )))
+    .await;
+    let _a = h.up(peer(1, 65001, false), 8).await;
+    let mut b = h.up(peer(2, 65002, false), 8).await;
+    h.tx.send(RibMsg::AddPaths(vec![LocalRoute {
+        prefix: "192.0.2.0/24".parse().unwrap(),
+        attrs: PathAttributes::new(),
+        next_hop: None,
+    }]))
+    .await
+    .unwrap();
+    h.send(1, announce(&["198.51.100.0/24"], &[65001], &[])).await;
+    b.until("both", |u| b_has(u, "198.51.100.0/24") && b_has(u, "192.0.2.0/24")).await;
+    let nh = |p| b.announced(p).unwrap().attributes.next_hop();
+    assert_eq!(nh("198.51.100.0/24"), Some(Ipv4Addr::new(192, 0, 2, 50)), "as received");
+    assert_eq!(nh("192.0.2.0/24"), Some(Ipv4Addr::new(192, 0, 2, 100)), "ours: next hop self");
+}
