@@ -277,9 +277,21 @@ async fn next_hop_unchanged_on_export_keeps_the_received_one_and_never_sends_non
     }]))
     .await
     .unwrap();
-    h.send(1, announce(&["198.51.100.0/24"], &[65001], &[])).await;
-    b.until("both", |u| b_has(u, "198.51.100.0/24") && b_has(u, "192.0.2.0/24")).await;
+    h.send(1, announce(&["198.51.100.0/24"], &[65001], &[]))
+        .await;
+    b.until("both", |u| {
+        b_has(u, "198.51.100.0/24") && b_has(u, "192.0.2.0/24")
+    })
+    .await;
     let nh = |p| b.announced(p).unwrap().attributes.next_hop();
-    assert_eq!(nh("198.51.100.0/24"), Some(Ipv4Addr::new(192, 0, 2, 50)), "as received");
-    assert_eq!(nh("192.0.2.0/24"), Some(Ipv4Addr::new(192, 0, 2, 100)), "ours: next hop self");
+    assert_eq!(
+        nh("198.51.100.0/24"),
+        Some(Ipv4Addr::new(192, 0, 2, 50)),
+        "as received"
+    );
+    assert_eq!(
+        nh("192.0.2.0/24"),
+        Some(Ipv4Addr::new(192, 0, 2, 100)),
+        "ours: next hop self"
+    );
 }
