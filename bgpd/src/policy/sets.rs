@@ -124,7 +124,14 @@ pub fn check_pattern(kind: SetKind, p: &str) -> Result<(), String> {
         .size_limit(1 << 20)
         .build()
         .map(|_| ())
-        .map_err(|e| format!("{p:?} is not a valid regular expression: {e}"))
+        .map_err(|e| {
+            // The regex crate's message draws the pattern over several lines; its last
+            // line says what is wrong.
+            let text = e.to_string();
+            let why = text.lines().last().unwrap_or_default().trim();
+            let why = why.strip_prefix("error: ").unwrap_or(why);
+            format!("{p:?} is not a valid regular expression: {why}")
+        })
 }
 
 impl PatternSet {
