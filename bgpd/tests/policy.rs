@@ -48,6 +48,11 @@ const FRR: Peer = Peer {
 /// A copy of the policy lab's directory with `bgpd.toml` replaced if `bgpd` is given, and
 /// the lab built from it (so that tests can rewrite the file bgpd reloads).
 fn start(bgpd: Option<&str>) -> Option<(tempfile::TempDir, Lab)> {
+    start_with(bgpd, None)
+}
+
+/// [`start`], with one text of `bird.conf` replaced: `(from, to)`.
+fn start_with(bgpd: Option<&str>, bird: Option<(&str, &str)>) -> Option<(tempfile::TempDir, Lab)> {
     if let Some(reason) = skip_reason() {
         eprintln!("skipping policy lab test: {reason}");
         return None;
@@ -59,6 +64,12 @@ fn start(bgpd: Option<&str>) -> Option<(tempfile::TempDir, Lab)> {
     }
     if let Some(text) = bgpd {
         std::fs::write(dir.path().join("bgpd.toml"), text).unwrap();
+    }
+    if let Some((from, to)) = bird {
+        let path = dir.path().join("bird.conf");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from:?} not in bird.conf");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
     let mut options = LabOptions::default();
     options.bgpd = Some(env!("CARGO_BIN_EXE_bgpd").into());
@@ -359,5 +370,102 @@ fn route_server_clients_get_their_own_best_path_without_our_as() {
             )
         },
     );
+    lab.down().unwrap();
+}
+
+#[test]
+fn soft_reconfiguration_inbound_applies_import_changes_without_route_refresh() {
+    // BIRD does not offer route refresh; bgpd keeps a pre-policy copy of its routes.
+    let config = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../containerlab/policy/bgpd.toml"),
+    )
+    .unwrap()
+    .replacen(
+        "description = \"BIRD\"",
+        "description = \"BIRD\"\nimport_policy = [\"drop-bird-2\"]\nsoft_reconfiguration_inbound = true",
+        1,
+    );
+    let Some((_dir, lab)) = start_with(
+        Some(&config),
+        Some(("  direct;\n", "  direct;\n  enable route refresh off;\n")),
+    ) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut api = rt.block_on(api_common::connect(&lab.bgpd_socket("bgpd").unwrap()));
+    eventually(
+        &lab,
+        CONVERGE,
+        "FRR has 10.1.1.0/24 but not 10.1.2.0/24",
+        || {
+            has_routes(
+                &lab,
+                &FRR,
+                &[Want::new("10.1.1.0/24", "65000 65001", FRR.bgpd_v4)],
+            )?;
+            lacks_routes(&lab, &FRR, &["10.1.2.0/24"])
+        },
+    );
+    let peer = rt
+        .block_on(api.get_peer(pb::GetPeerRequest {
+            address: BIRD.v4.into(),
+        }))
+        .unwrap()
+        .into_inner()
+        .peer
+        .unwrap();
+    assert!(
+        !peer.status.as_ref().unwrap().route_refresh,
+        "BIRD must not offer route refresh"
+    );
+    let before = rt.block_on(sessions(&mut api));
+    let started = std::time::Instant::now();
+    let r = rt
+        .block_on(api.set_policy_assignment(pb::SetPolicyAssignmentRequest {
+            address: BIRD.v4.into(),
+            direction: pb::PolicyDirection::Import as i32,
+            policies: vec![],
+            default: 0,
+        }))
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.effects.len(), 1, "{r:?}");
+    assert_eq!(r.effects[0].action, "reapplied");
+    eventually(
+        &lab,
+        CONVERGE,
+        "FRR gets 10.1.2.0/24 from the kept copy",
+        || {
+            has_routes(
+                &lab,
+                &FRR,
+                &[Want::new("10.1.2.0/24", "65000 65001", FRR.bgpd_v4)],
+            )
+        },
+    );
+    let refreshes_sent = |api: &mut api_common::Client| {
+        rt.block_on(api.get_peer(pb::GetPeerRequest {
+            address: BIRD.v4.into(),
+        }))
+        .unwrap()
+        .into_inner()
+        .peer
+        .unwrap()
+        .status
+        .unwrap()
+        .sent
+        .unwrap()
+        .route_refresh
+    };
+    assert_eq!(
+        refreshes_sent(&mut api),
+        0,
+        "no ROUTE-REFRESH was sent to BIRD"
+    );
+    rt.block_on(same_sessions(
+        &mut api,
+        &before,
+        started.elapsed().as_secs().saturating_sub(1),
+    ));
     lab.down().unwrap();
 }
