@@ -247,11 +247,14 @@ impl Control {
         while let Some(msg) = rx.recv().await {
             match msg {
                 ControlMsg::AddPeer(n, source, reply) => {
+                    // A neighbour without policy settings gets the global defaults
+                    // without a recompile.
+                    let assigned = n.policy != crate::policy::Assignment::default();
                     let r = match self.check_assignment(&n) {
                         Ok(()) => self.add(*n, source),
                         Err(e) => Err(e),
                     };
-                    if r.is_ok() {
+                    if r.is_ok() && assigned {
                         let _ = self.install_policy().await;
                     }
                     let _ = reply.send(r);

@@ -114,20 +114,23 @@ impl Control {
         out
     }
 
-    /// Checks that `neighbor`'s policy names exist in the running policies.
+    /// Checks that `neighbor`'s policy names exist in the running policies (which compiled
+    /// when they were installed, so names are all that can be wrong).
     pub(super) fn check_assignment(&self, neighbor: &Neighbor) -> Result<(), ControlError> {
-        Engine::compile(&self.policy, self.assignments(Some(neighbor)))
-            .map(|_| ())
-            .map_err(|e| {
-                let text: Vec<String> = e
-                    .iter()
-                    .map(|e| {
-                        e.to_string()
-                            .replace(&format!("neighbors[{}].", neighbor.address), "peer.")
-                    })
-                    .collect();
-                ControlError::Invalid(text.join("; "))
-            })
+        let a = &neighbor.policy;
+        let mut problems = Vec::new();
+        for (key, names) in [("import_policy", &a.import), ("export_policy", &a.export)] {
+            for (i, name) in names.iter().enumerate() {
+                if self.policy.policy(name).is_none() {
+                    problems.push(format!("peer.{key}[{i}]: no policy named {name:?}"));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ControlError::Invalid(problems.join("; ")))
+        }
     }
 
     /// Compiles the running policies with every neighbour's assignment, installs them in
