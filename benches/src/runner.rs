@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub route_server_s2: bool,
     /// Directory for plans, configs and logs of the runs.
     pub work_dir: PathBuf,
+    /// Record the daemon with `perf record -g` during the first measured phase, into
+    /// `perf.data` in the run's directory.
+    pub profile: bool,
 }
 
 /// How a run ended.
@@ -279,6 +282,7 @@ fn drive(
         receivers: Vec::new(),
     };
     let mut mark = None;
+    let mut perf: Option<Child> = None;
     loop {
         if STOP.load(Ordering::Relaxed) {
             return Err("stopped".into());
@@ -298,13 +302,20 @@ fn drive(
         let cpu = cpu_secs(pid);
         let since = |m: Option<f64>| Some(cpu? - m?);
         match event {
-            Event::Ready { .. } => mark = cpu,
+            Event::Ready { .. } => {
+                mark = cpu;
+                if opts.profile {
+                    perf = start_perf(pid, dir);
+                }
+            }
             Event::Announced { secs, .. } | Event::Withdrawn { secs } => {
+                stop_perf(&mut perf);
                 run.outcomes.push(Outcome::Done { secs });
                 run.cpu.push(since(mark));
                 mark = cpu;
             }
             Event::Timeout { .. } => {
+                stop_perf(&mut perf);
                 run.outcomes.push(Outcome::Timeout {
                     limit: opts.timeout_secs,
                 });
@@ -326,6 +337,28 @@ fn drive(
         ));
     }
     Ok(run)
+}
+
+/// Starts `perf record -g` on `pid`, writing `dir/perf.data`.
+fn start_perf(pid: u32, dir: &Path) -> Option<Child> {
+    Command::new("perf")
+        .args(["record", "-g", "-F", "1999", "-p", &pid.to_string(), "-o"])
+        .arg(dir.join("perf.data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| eprintln!("petrel-bench: perf: {e}"))
+        .ok()
+}
+
+/// Stops a `perf record` with SIGINT (so that it writes its file) and waits for it.
+fn stop_perf(perf: &mut Option<Child>) {
+    if let Some(mut p) = perf.take() {
+        let _ = Command::new("kill")
+            .args(["-INT", &p.id().to_string()])
+            .status();
+        let _ = p.wait();
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {

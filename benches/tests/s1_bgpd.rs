@@ -42,6 +42,7 @@ fn s1_10k_prefixes_arrive_with_bgpds_path_and_next_hop_then_all_withdrawals() {
         timeout_secs: 60.0,
         route_server_s2: false,
         work_dir: work.path().to_path_buf(),
+        profile: false,
     };
     let run = run_plan(Daemon::Bgpd, "ci-s1", &plan, false, &opts).unwrap_or_else(|e| {
         let log = std::fs::read_to_string(work.path().join("ci-s1/daemon.log")).unwrap_or_default();

@@ -58,6 +58,10 @@ enum Cmd {
         /// Also write every measurement as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Record each daemon with `perf record -g` during the measured phase
+        /// (`perf.data` in each run's directory, which is then kept).
+        #[arg(long)]
+        profile: bool,
     },
     /// The peers process of one run: reads a plan (JSON), prints events as JSON lines.
     Peers {
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
             no_route_server,
             work_dir,
             json,
+            profile,
         } => run(
             &scenarios,
             &daemons,
@@ -88,6 +93,7 @@ fn main() -> ExitCode {
             !no_route_server,
             work_dir,
             json,
+            profile,
         ),
     };
     match result {
@@ -145,6 +151,7 @@ fn run(
     route_server_s2: bool,
     work_dir: Option<PathBuf>,
     json: Option<PathBuf>,
+    profile: bool,
 ) -> anyhow::Result<bool> {
     if !(scale > 0.0 && scale.is_finite() && timeout > 0.0 && timeout.is_finite()) {
         bail!("--scale and --timeout must be positive");
@@ -171,6 +178,7 @@ fn run(
         timeout_secs: timeout,
         route_server_s2,
         work_dir: work_dir.clone(),
+        profile,
     };
     let mut rows = Vec::new();
     for scenario in runs_for(scenarios) {
@@ -208,9 +216,9 @@ fn run(
             .with_context(|| path.display().to_string())?;
     }
     let failed = rows.iter().any(|m| matches!(m.outcome, Outcome::Failed(_)));
-    if temp && !failed {
+    if temp && !failed && !profile {
         let _ = std::fs::remove_dir_all(&work_dir);
-    } else if failed {
+    } else if failed || profile {
         eprintln!(
             "petrel-bench: configs and logs kept in {}",
             work_dir.display()

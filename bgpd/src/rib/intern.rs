@@ -11,13 +11,13 @@ use std::sync::Arc;
 /// A set of shared values.
 #[derive(Debug)]
 pub struct Interner<T: Hash + Eq> {
-    set: HashSet<Arc<T>>,
+    set: HashSet<Arc<T>, foldhash::fast::RandomState>,
 }
 
 impl<T: Hash + Eq> Default for Interner<T> {
     fn default() -> Self {
         Interner {
-            set: HashSet::new(),
+            set: HashSet::default(),
         }
     }
 }

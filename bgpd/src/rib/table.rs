@@ -68,7 +68,7 @@ impl<K, P> Entry<K, P> {
 /// A table of prefixes with stable ids.
 #[derive(Debug)]
 pub struct Table<K, P> {
-    index: HashMap<K, u32>,
+    index: HashMap<K, u32, foldhash::fast::RandomState>,
     slots: Vec<Option<Entry<K, P>>>,
     free: Vec<u32>,
 }
@@ -76,7 +76,7 @@ pub struct Table<K, P> {
 impl<K: Hash + Eq + Copy, P> Default for Table<K, P> {
     fn default() -> Self {
         Table {
-            index: HashMap::new(),
+            index: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
         }
