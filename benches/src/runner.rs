@@ -158,10 +158,9 @@ pub fn run(daemon: Daemon, scenario: Scenario, opts: &RunOptions) -> Vec<Measure
             .map(|(n, &s)| {
                 let mut m = blank(
                     s,
-                    r.outcomes
-                        .get(n)
-                        .cloned()
-                        .unwrap_or(Outcome::Failed("not reached".into())),
+                    r.outcomes.get(n).cloned().unwrap_or_else(|| {
+                        Outcome::Failed("not measured: announcements unfinished".into())
+                    }),
                 );
                 m.cpu_secs = r.cpu.get(n).copied().flatten();
                 m.peak_rss_kib = r.peak_rss_kib;
@@ -224,7 +223,13 @@ pub fn run_plan(
     lab_opts.ready_timeout = Duration::from_secs(30);
     let lab = Lab::up(dir.join("bench.clab.yml"), lab_opts).map_err(|e| format!("lab: {e}"))?;
     let result = drive(&lab, &dir, &plan_path, plan, opts);
-    if result.is_err() {
+    let incomplete = result.as_ref().map_or(true, |r| {
+        r.outcomes.len() < usize::from(plan.withdraw) + 1
+            || r.outcomes
+                .iter()
+                .any(|o| !matches!(o, Outcome::Done { .. }))
+    });
+    if incomplete {
         // Keep the daemon's log beside the plan for a look afterwards.
         if let Ok(log) = lab.log_path("dut") {
             let _ = std::fs::copy(log, dir.join("daemon.log"));

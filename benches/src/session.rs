@@ -110,8 +110,34 @@ pub async fn establish(
     spec: PeerSpec,
     within: Duration,
 ) -> Result<Session, SessionError> {
-    let peer = spec.address;
     let deadline = Instant::now() + within;
+    loop {
+        // A daemon busy starting (or with a hundred connections arriving at once) may
+        // take a connection and never answer it, or close it: try again, afresh.
+        let attempt_end = deadline.min(Instant::now() + ATTEMPT);
+        match attempt(plan.clone(), spec.clone(), attempt_end, within).await {
+            Ok(s) => return Ok(s),
+            Err(e) if Instant::now() + RETRY_PAUSE < deadline => {
+                tracing_free_log(&format!("{e}; trying again"));
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Longest one connection attempt (connect, OPEN, KEEPALIVE) may take.
+const ATTEMPT: Duration = Duration::from_secs(10);
+/// Pause before a new attempt.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+async fn attempt(
+    plan: Arc<Plan>,
+    spec: PeerSpec,
+    deadline: Instant,
+    within: Duration,
+) -> Result<Session, SessionError> {
+    let peer = spec.address;
     let stream = loop {
         let socket = match spec.address {
             IpAddr::V4(_) => TcpSocket::new_v4(),
