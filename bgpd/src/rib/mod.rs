@@ -40,6 +40,7 @@ use self::export::PeerState;
 pub use self::import::{LocalIdentity, RouteAttrs};
 use self::intern::Interner;
 use self::table::{BEST_STALE, NO_BEST, Table};
+use smallvec::SmallVec;
 
 /// Identifies a peer session inside the daemon.
 pub type PeerId = u32;
@@ -295,11 +296,18 @@ impl<K: FamilyKey> FamilyRib<K> {
                 entry.touch(i);
                 interner.release(old);
             }
-            None => entry.paths.push(Path {
-                peer,
-                path_id,
-                attrs: Arc::clone(attrs),
-            }),
+            None => {
+                // Grow one at a time once on the heap: a prefix with ten paths would
+                // otherwise hold room for sixteen.
+                if entry.paths.spilled() && entry.paths.len() == entry.paths.capacity() {
+                    entry.paths.reserve_exact(1);
+                }
+                entry.paths.push(Path {
+                    peer,
+                    path_id,
+                    attrs: Arc::clone(attrs),
+                });
+            }
         }
         self.mark(id);
     }
@@ -693,10 +701,7 @@ impl Rib {
     /// Runs the decision process on every prefix changed since the last run and queues
     /// the prefixes whose best path changed for export.
     pub fn run_decisions(&mut self) {
-        let ctx = DecideCtx {
-            peers: &self.peers,
-            opts: &self.opts,
-        };
+        let ctx = DecideCtx::new(&self.peers, &self.opts);
         let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
         let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
         if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
@@ -810,17 +815,30 @@ fn apply<K: FamilyKey>(
     }
 }
 
+/// What the decision process needs of each peer: (eBGP, router id, address).
+type PeerFacts = (bool, Ipv4Addr, IpAddr);
+
 struct DecideCtx<'a> {
-    peers: &'a HashMap<PeerId, PeerState>,
+    /// Facts of every peer, copied once per batch into a map with a fast hasher: a
+    /// batch ranks every path of every changed prefix.
+    peers: HashMap<PeerId, PeerFacts, foldhash::fast::RandomState>,
     opts: &'a RibOptions,
 }
 
-impl DecideCtx<'_> {
+impl<'a> DecideCtx<'a> {
+    fn new(peers: &HashMap<PeerId, PeerState>, opts: &'a RibOptions) -> Self {
+        let peers = peers
+            .iter()
+            .map(|(id, s)| (*id, (!s.info.ibgp, s.info.router_id, s.info.addr)))
+            .collect();
+        DecideCtx { peers, opts }
+    }
+
     fn rank(&self, path: &Path) -> Rank {
         let local = &self.opts.local;
         let a = &path.attrs.attrs;
         let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
-            Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
+            Some(facts) if !is_local(path.peer) => *facts,
             _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
         };
         let as_path = a.as_path();
@@ -870,7 +888,7 @@ fn decide_dirty<K: FamilyKey>(
                 entry.multipath = 1;
             }
             _ => {
-                let ranks: Vec<Rank> = entry.paths.iter().map(|p| ctx.rank(p)).collect();
+                let ranks: SmallVec<[Rank; 8]> = entry.paths.iter().map(|p| ctx.rank(p)).collect();
                 if let Some(d) = bestpath::decide(&ranks, ctx.opts.decision) {
                     entry.best = u16::try_from(d.best).unwrap_or(NO_BEST);
                     entry.multipath = if ctx.opts.multipath {
