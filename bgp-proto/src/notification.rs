@@ -341,7 +341,8 @@ impl fmt::Display for Notification {
         if let Some(msg) = self.shutdown_message().filter(|m| !m.is_empty()) {
             write!(f, ": \"{}\"", msg.escape_debug())?;
         } else if let Some(inner) = self.hard_reset_inner() {
-            write!(f, " ({})", inner.describe())?;
+            // The inner NOTIFICATION in full: an RFC 9003 message inside it is shown too.
+            write!(f, " ({inner})")?;
         }
         Ok(())
     }
@@ -364,6 +365,16 @@ mod tests {
         assert_eq!(
             back.to_string(),
             "cease / administrative shutdown: \"maintenance, back at 14:00\""
+        );
+    }
+
+    #[test]
+    fn hard_reset_shows_the_inner_shutdown_message() {
+        let inner = Notification::admin(cease_subcode::ADMIN_SHUTDOWN, "maintenance").unwrap();
+        let n = Notification::hard_reset(&inner);
+        assert_eq!(
+            n.to_string(),
+            "cease / hard reset (cease / administrative shutdown: \"maintenance\")"
         );
     }
 

@@ -161,6 +161,21 @@ pub(crate) struct NeighborAdd {
     /// TCP port to connect to (default 179).
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=65535))]
     pub(crate) port: Option<u32>,
+    /// TCP MD5 password (RFC 2385), at most 80 bytes.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) password: Option<String>,
+    /// GTSM (RFC 5082): the neighbor is at most N hops away, 1..=254.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=254))]
+    pub(crate) ttl_security: Option<u32>,
+    /// Bind the session's socket to this interface.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) bind_interface: Option<String>,
+    /// Graceful restart with this neighbor (default: the daemon's [graceful_restart]).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) graceful_restart: Option<bool>,
+    /// Session rules (eBGP only).
+    #[command(flatten)]
+    pub(crate) rules: crate::format::rules::RuleArgs,
 }
 
 fn hold_time(s: &str) -> Result<u32, String> {

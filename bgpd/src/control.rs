@@ -184,6 +184,17 @@ pub(crate) struct Control {
     next_id: PeerId,
     rib: mpsc::Sender<RibMsg>,
     peer_events: broadcast::Sender<PeerEvent>,
+    env: PeerEnv,
+}
+
+/// What every peer task shares: the listening sockets (for TCP MD5 keys) and whether
+/// bgpd has just restarted (graceful restart).
+#[derive(Debug, Clone, Default)]
+pub struct PeerEnv {
+    /// Duplicates of the BGP listening sockets.
+    pub listeners: crate::peer::Listeners,
+    /// bgpd has just restarted.
+    pub restarted: bool,
 }
 
 impl Control {
@@ -193,6 +204,7 @@ impl Control {
         rib: mpsc::Sender<RibMsg>,
         peer_events: broadcast::Sender<PeerEvent>,
         dispatch: watch::Sender<Arc<HashMap<IpAddr, mpsc::Sender<PeerCmd>>>>,
+        env: PeerEnv,
     ) -> Self {
         Control {
             config,
@@ -202,6 +214,7 @@ impl Control {
             next_id: 1,
             rib,
             peer_events,
+            env,
         }
     }
 
@@ -211,6 +224,19 @@ impl Control {
             if let Err(e) = self.add(n, Source::Config) {
                 warn!(error = %e, "neighbor not started");
             }
+        }
+        if self.env.restarted {
+            let peers = self
+                .peers
+                .values()
+                .filter(|e| e.neighbor.session.graceful_restart.enabled)
+                .map(|e| e.handle.id)
+                .collect();
+            let max = self.config.graceful_restart.selection_deferral_time;
+            let _ = self
+                .rib
+                .send(RibMsg::Graceful(crate::rib::GrMsg::Defer { peers, max }))
+                .await;
         }
         while let Some(msg) = rx.recv().await {
             match msg {
@@ -262,6 +288,14 @@ impl Control {
                     let _ = reply.send(r);
                 }
                 ControlMsg::Shutdown(message, reply) => {
+                    // Graceful-restart sessions close silently so that peers keep our routes.
+                    for e in self.peers.values() {
+                        let _ = e
+                            .handle
+                            .cmds
+                            .send(PeerCmd::DaemonStop(message.clone()))
+                            .await;
+                    }
                     let addrs: Vec<IpAddr> = self.peers.keys().copied().collect();
                     let mut tasks = Vec::new();
                     for addr in addrs {
@@ -302,6 +336,8 @@ impl Control {
             neighbor: neighbor.clone(),
             local_asn: self.config.global.asn,
             router_id: self.config.global.router_id,
+            listeners: Arc::clone(&self.env.listeners),
+            restarted: self.env.restarted,
         };
         let handle = peer::spawn(spec, self.rib.clone())
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
@@ -327,6 +363,7 @@ impl Control {
     async fn remove(&mut self, addr: IpAddr, stop: Stop) -> Option<JoinHandle<()>> {
         let entry = self.peers.remove(&addr)?;
         self.publish_dispatch();
+        peer::remove_listener_keys(&entry.neighbor, self.config.global.asn, &self.env.listeners);
         let _ = entry.handle.cmds.send(PeerCmd::Stop(stop)).await;
         info!(peer = %addr, "neighbor removed");
         // Dropping the handle's sender ends the task after the stop.

@@ -112,6 +112,7 @@ pub struct Daemon {
     api: crate::api::Served,
     metrics: Option<SocketAddr>,
     control_task: tokio::task::JoinHandle<()>,
+    state_file: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -147,6 +148,20 @@ impl Daemon {
         let routes = config.originate.iter().map(local_route).collect();
         let _ = rib_tx.send(RibMsg::SetOriginated(routes)).await;
 
+        let gr = &config.graceful_restart;
+        let state_file = gr.state_file_path(config.api.socket.as_deref());
+        let restarted = state_file
+            .as_deref()
+            .is_some_and(|f| crate::restart::check(f, gr.defaults.restart_time));
+        let env = crate::control::PeerEnv {
+            listeners: Arc::new(
+                sockets
+                    .iter()
+                    .filter_map(|l| socket2::SockRef::from(l).try_clone().ok())
+                    .collect(),
+            ),
+            restarted,
+        };
         let (dispatch_tx, dispatch_rx) = watch::channel(Arc::new(HashMap::new()));
         let peer_events = broadcast::channel(1024).0;
         let (control_tx, control_rx) = mpsc::channel(64);
@@ -156,6 +171,7 @@ impl Daemon {
             rib_tx.clone(),
             peer_events.clone(),
             dispatch_tx,
+            env,
         );
         let control_task = tokio::spawn(control.run(control_rx));
 
@@ -167,6 +183,9 @@ impl Daemon {
                 local_addrs.push(a);
             }
             listeners.push(tokio::spawn(accept_loop(listener, dispatch_rx.clone())));
+        }
+        if let Some(file) = state_file.clone() {
+            listeners.push(tokio::spawn(crate::restart::keep_alive(file)));
         }
         let handle = DaemonHandle {
             rib: rib_tx,
@@ -214,6 +233,7 @@ impl Daemon {
             api,
             control_task,
             metrics,
+            state_file,
         })
     }
 
@@ -282,6 +302,9 @@ impl Daemon {
             .control(|tx| ControlMsg::Shutdown(message.to_string(), tx))
             .await;
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.control_task).await;
+        if let Some(file) = &self.state_file {
+            crate::restart::touch(file);
+        }
         // Give writers a moment to flush the NOTIFICATIONs.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -7,4 +7,5 @@ pub mod daemon;
 pub mod fsm;
 pub mod metrics;
 pub mod peer;
+pub mod restart;
 pub mod rib;

@@ -200,6 +200,8 @@ pub async fn gather(daemon: &DaemonHandle) -> Option<String> {
         .set(i64::try_from(stats.ipv6_prefixes).unwrap_or(i64::MAX));
     attr_sets.set(i64::try_from(stats.attribute_sets).unwrap_or(i64::MAX));
 
+    crate::peer::max_prefix::register_metrics(&mut registry, &peers);
+
     let mut text = String::new();
     encode(&mut text, &registry).ok()?;
     Some(text)

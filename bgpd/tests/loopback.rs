@@ -12,9 +12,11 @@ use bgpd::fsm::State;
 use bgpd::rib::BestRoute;
 use ipnet::IpNet;
 
-/// Starts a daemon; the API socket is off (several daemons share this process).
+/// Starts a daemon; the API socket is off (several daemons share this process). Graceful
+/// restart is off: these tests expect a stopped daemon's routes to go at once (with it,
+/// the peers keep them; bgpd/tests/graceful_restart.rs).
 async fn start(toml: &str) -> Daemon {
-    let toml = format!("{toml}\n[api]\nsocket = \"\"\n");
+    let toml = format!("{toml}\n[graceful_restart]\nenabled = false\n[api]\nsocket = \"\"\n");
     let toml = toml.as_str();
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

@@ -180,6 +180,11 @@ pub(super) fn peer_config(args: &NeighborAdd) -> Result<PeerConfig, Error> {
         route_reflector_client: args.rr_client,
         description: args.description.clone().unwrap_or_default(),
         enabled: None,
+        password: args.password.clone().unwrap_or_default(),
+        ttl_security: args.ttl_security.unwrap_or(0),
+        bind_interface: args.bind_interface.clone().unwrap_or_default(),
+        graceful_restart: args.graceful_restart,
+        ..args.rules.apply(PeerConfig::default())
     })
 }
 

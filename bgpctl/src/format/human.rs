@@ -216,7 +216,10 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         pairs.push(("Negotiated", or_dash(&fams)));
         pairs.push(("Capabilities", or_dash(&caps.join(", "))));
     }
+    pairs.extend(super::rules::pairs(&c, &s, is_established(p)));
     out.push_str(&key_values("  ", &pairs));
+    out.push('\n');
+    out.push_str(&key_values("  ", &super::session::pairs(p)));
 
     out.push('\n');
     let mut msgs = Table::new(&[
@@ -247,6 +250,11 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         msgs.row(vec![kind.to_owned(), sent.to_string(), rcvd.to_string()]);
     }
     out.push_str(&indent(&msgs.render(), "  "));
+    let limits = super::rules::limits_table(&c, &s);
+    if !limits.is_empty() {
+        out.push('\n');
+        out.push_str(&indent(&limits, "  "));
+    }
 
     if s.prefixes.is_empty() {
         return out;
@@ -300,6 +308,11 @@ pub(crate) fn routes(paths: &[Path]) -> String {
         ("Communities", Align::Left),
         ("Peer", Align::Left),
     ]);
+    // ADD-PATH path ids, only when some path has one.
+    let ids = paths.iter().any(|p| p.path_id != 0);
+    if ids {
+        t = super::rules::with_path_id_column(t);
+    }
     let opt = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
     for p in paths {
         let mark = if p.best {
@@ -324,6 +337,9 @@ pub(crate) fn routes(paths: &[Path]) -> String {
             or_dash(&communities(p).join(" ")),
             source_cell(p),
         ]);
+        if ids {
+            t.set_last_cell(p.path_id.to_string());
+        }
     }
     t.render()
 }

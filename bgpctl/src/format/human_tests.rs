@@ -66,6 +66,9 @@ BGP neighbor 10.0.0.2, remote AS 65001
   Negotiated:      ipv4-unicast
   Capabilities:    4-octet AS, route refresh
 
+  TCP MD5:           no
+  Graceful restart:  off
+
   Messages       Sent  Received
   Open              1         1
   Update            3        10

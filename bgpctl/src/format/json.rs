@@ -122,6 +122,9 @@ pub(crate) struct Neighbor {
     messages_sent: Messages,
     messages_received: Messages,
     prefixes: Vec<Prefixes>,
+    /// TCP MD5, GTSM, interface and graceful restart.
+    session: super::session::Session,
+    session_rules: super::rules::Rules,
 }
 
 impl From<&Peer> for Neighbor {
@@ -129,6 +132,7 @@ impl From<&Peer> for Neighbor {
         let c = p.config.clone().unwrap_or_default();
         let s = p.status.clone().unwrap_or_default();
         let (received, accepted, advertised) = prefix_totals(p);
+        let session_rules = super::rules::Rules::new(&c, &s);
         let enabled = match &p.status {
             Some(s) => s.enabled,
             None => c.enabled.unwrap_or(true),
@@ -163,6 +167,8 @@ impl From<&Peer> for Neighbor {
             messages_sent: (&s.sent.unwrap_or_default()).into(),
             messages_received: (&s.received.unwrap_or_default()).into(),
             prefixes: s.prefixes.iter().map(Prefixes::from).collect(),
+            session: super::session::Session::from(p),
+            session_rules,
         }
     }
 }

@@ -81,8 +81,19 @@ fn routes_document() {
 
 #[test]
 fn neighbor_fields() {
+    let mut v = value(Neighbor::from(&fixtures::established()));
+    // The session object has its own tests (format/session.rs).
+    let session = v.as_object_mut().unwrap().remove("session").unwrap();
+    assert_eq!(session["tcp_md5"], false);
+    assert_eq!(session["graceful_restart"]["helping"], false);
+    let rules = v
+        .as_object_mut()
+        .and_then(|o| o.remove("session_rules"))
+        .expect("session_rules");
+    assert_eq!(rules["local_as"], Value::Null);
+    assert_eq!(rules["prefix_limits"], json!([]));
     assert_eq!(
-        value(Neighbor::from(&fixtures::established())),
+        v,
         json!({
             "address": "10.0.0.2",
             "peer_asn": 65001,

@@ -3,6 +3,8 @@
 pub(crate) mod human;
 pub(crate) mod json;
 pub(crate) mod names;
+pub(crate) mod rules;
+pub(crate) mod session;
 pub(crate) mod table;
 
 #[cfg(test)]

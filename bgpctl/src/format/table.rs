@@ -29,6 +29,18 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Adds a column at the right (before any row is added).
+    pub(crate) fn push_column(&mut self, column: (&'static str, Align)) {
+        self.columns.push(column);
+    }
+
+    /// Sets the last cell of the last row.
+    pub(crate) fn set_last_cell(&mut self, cell: String) {
+        if let Some(last) = self.rows.last_mut().and_then(|r| r.last_mut()) {
+            *last = cell;
+        }
+    }
+
     /// The table as text, one line per row after the header, each ending in `\n`.
     pub(crate) fn render(&self) -> String {
         let width = |s: &str| s.chars().count();

@@ -138,10 +138,12 @@ pub(crate) fn neighbor(
         toml += &format!("multihop_ttl = {}\n", p.multihop_ttl);
     }
     toml += &format!("route_reflector_client = {}\n", p.route_reflector_client);
+    toml += &super::convert_session::neighbor_toml(&p);
     if !p.description.is_empty() {
         toml += &format!("description = {}\n", q(&p.description));
     }
     toml += &format!("enabled = {}\n", p.enabled.unwrap_or(true));
+    super::session_rules::to_toml(&p, &mut toml)?;
     let cfg = config::from_str(&toml, "api").map_err(|e| {
         let first = e.errors().first().map(|p| {
             let key = p.key().unwrap_or("peer").replace("neighbors[0]", "peer");
@@ -158,7 +160,7 @@ pub(crate) fn neighbor(
 /// `s` as a TOML basic string. Every character outside printable ASCII is written as a
 /// `\uXXXX` or `\UXXXXXXXX` escape, so that any text reaches the configuration's checks
 /// (which name the field) instead of failing as a TOML syntax error.
-fn toml_string(s: &str) -> String {
+pub(super) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -175,7 +177,7 @@ fn toml_string(s: &str) -> String {
 }
 
 pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
-    pb::PeerConfig {
+    let mut config = pb::PeerConfig {
         address: n.address.to_string(),
         port: u32::from(n.port),
         peer_asn: n.peer_asn,
@@ -188,7 +190,10 @@ pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
         route_reflector_client: n.route_reflector_client,
         description: n.description.clone().unwrap_or_default(),
         enabled: Some(n.enabled),
-    }
+        ..super::convert_session::peer_config(&n.session)
+    };
+    super::session_rules::fill_config(n, &mut config);
+    config
 }
 
 pub(crate) fn session_state(s: State) -> i32 {
@@ -222,42 +227,46 @@ pub(crate) fn peer(s: &PeerSnapshot, prefixes: Option<&PeerPrefixes>) -> pb::Pee
         accepted,
         advertised,
     };
+    let mut status = pb::PeerStatus {
+        state: session_state(s.status.state),
+        uptime_seconds: session.map_or(0, |x| x.since.elapsed().as_secs()),
+        last_error: s.status.last_error.clone().unwrap_or_default(),
+        peer_router_id: session
+            .map(|x| x.peer_router_id.to_string())
+            .unwrap_or_default(),
+        hold_time: session.map_or(0, |x| u32::from(x.hold_time)),
+        keepalive: session.map_or(0, |x| u32::from(x.keepalive)),
+        families: session
+            .map(|x| x.families.iter().map(|f| family_to(*f)).collect())
+            .unwrap_or_default(),
+        four_octet_as: session.is_some_and(|x| x.four_octet_as),
+        route_refresh: session.is_some_and(|x| x.route_refresh),
+        extended_message: session.is_some_and(|x| x.extended_message),
+        sent: Some(counters(s.sent)),
+        received: Some(counters(s.received)),
+        // The families of the session only.
+        prefixes: session
+            .map(|x| {
+                [
+                    fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
+                    fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
+                ]
+                .into_iter()
+                .filter(|c| x.families.iter().any(|f| family_to(*f) == c.family))
+                .collect()
+            })
+            .unwrap_or_default(),
+        local_address: session
+            .map(|x| x.local.ip().to_string())
+            .unwrap_or_default(),
+        enabled: s.status.enabled,
+        graceful_restart: Some(super::convert_session::graceful_status(&s.status.graceful)),
+        ..pb::PeerStatus::default()
+    };
+    super::session_rules::fill_status(&s.neighbor, &s.status, &p, &mut status);
     pb::Peer {
         config: Some(peer_config(&s.neighbor)),
-        status: Some(pb::PeerStatus {
-            state: session_state(s.status.state),
-            uptime_seconds: session.map_or(0, |x| x.since.elapsed().as_secs()),
-            last_error: s.status.last_error.clone().unwrap_or_default(),
-            peer_router_id: session
-                .map(|x| x.peer_router_id.to_string())
-                .unwrap_or_default(),
-            hold_time: session.map_or(0, |x| u32::from(x.hold_time)),
-            keepalive: session.map_or(0, |x| u32::from(x.keepalive)),
-            families: session
-                .map(|x| x.families.iter().map(|f| family_to(*f)).collect())
-                .unwrap_or_default(),
-            four_octet_as: session.is_some_and(|x| x.four_octet_as),
-            route_refresh: session.is_some_and(|x| x.route_refresh),
-            extended_message: session.is_some_and(|x| x.extended_message),
-            sent: Some(counters(s.sent)),
-            received: Some(counters(s.received)),
-            // The families of the session only.
-            prefixes: session
-                .map(|x| {
-                    [
-                        fam(Family::IPV4_UNICAST, p.accepted.0, p.advertised.0),
-                        fam(Family::IPV6_UNICAST, p.accepted.1, p.advertised.1),
-                    ]
-                    .into_iter()
-                    .filter(|c| x.families.iter().any(|f| family_to(*f) == c.family))
-                    .collect()
-                })
-                .unwrap_or_default(),
-            local_address: session
-                .map(|x| x.local.ip().to_string())
-                .unwrap_or_default(),
-            enabled: s.status.enabled,
-        }),
+        status: Some(status),
         source: s.source.as_str().to_string(),
     }
 }
@@ -438,5 +447,6 @@ pub(crate) fn path(v: &PathView) -> pb::Path {
             .unwrap_or_default(),
         path_id: v.path_id,
         atomic_aggregate: a.atomic_aggregate(),
+        stale: v.stale,
     }
 }

@@ -2,7 +2,9 @@
 //! addresses the configuration names, never on all interfaces unless configured.
 
 mod convert;
+mod convert_session;
 mod service;
+mod session_rules;
 mod watch;
 
 use std::os::unix::fs::PermissionsExt;

@@ -35,9 +35,15 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     let originate_tables = root.tables(p, "originate");
     let api_table = root.table(p, "api").ok().flatten();
     let metrics_table = root.table(p, "metrics").ok().flatten();
+    let gr_table = root.table(p, "graceful_restart").ok().flatten();
     root.finish(p);
     let api = super::services::api(api_table, p);
     let metrics = super::services::metrics(metrics_table, p);
+    let graceful_restart = super::session::global(gr_table, p);
+    let gr_defaults = graceful_restart
+        .as_ref()
+        .map(|g| g.defaults.clone())
+        .unwrap_or_default();
 
     let (local_asn, global) = match global_table {
         Ok(Some(table)) => global(table, p),
@@ -57,7 +63,7 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     let mut addresses = HashMap::new();
     let neighbors: Vec<Option<Neighbor>> = neighbor_tables
         .into_iter()
-        .map(|t| neighbor(t, p, local_asn, connect_retry, &mut addresses))
+        .map(|t| neighbor(t, p, local_asn, connect_retry, &gr_defaults, &mut addresses))
         .collect();
     let mut prefixes = HashMap::new();
     let originate: Vec<Option<Originate>> = originate_tables
@@ -73,6 +79,7 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
             originate: originate.into_iter().collect::<Option<_>>()?,
             api: api?,
             metrics: metrics?,
+            graceful_restart: graceful_restart?,
         })
     });
     problems.finish(config)
@@ -140,6 +147,7 @@ fn neighbor(
     p: &mut Problems,
     local_asn: Option<u32>,
     global_connect_retry: Duration,
+    gr_defaults: &super::GracefulRestart,
     addresses: &mut HashMap<IpAddr, String>,
 ) -> Option<Neighbor> {
     let reported = p.count();
@@ -231,6 +239,14 @@ fn neighbor(
         );
     }
     let connect_retry = t.or(p, "connect_retry", global_connect_retry, seconds);
+    let multihop = matches!(multihop_ttl, Ok(Some(_)));
+    let session = super::session::neighbor(&mut t, p, gr_defaults, multihop);
+    let rules_cx = super::session_rules::Context {
+        local_asn,
+        peer_asn,
+        families: families.as_deref(),
+    };
+    let rules = super::session_rules::read(&mut t, p, rules_cx);
     t.finish(p);
     if p.count() > reported {
         return None;
@@ -250,6 +266,8 @@ fn neighbor(
         multihop_ttl: multihop_ttl.ok()?,
         route_reflector_client: rr_client?,
         connect_retry: connect_retry?,
+        session: session?,
+        rules: rules?,
     })
 }
 

@@ -12,6 +12,8 @@ mod build;
 mod error;
 mod reader;
 mod services;
+mod session;
+mod session_rules;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,13 @@ use bgp_proto::Family;
 use ipnet::IpNet;
 
 pub use self::error::{ConfigError, Location, Problem};
+pub use self::session::{
+    DEFAULT_RESTART_TIME, DEFAULT_SELECTION_DEFERRAL_TIME, DEFAULT_STALE_ROUTES_TIME,
+    GracefulRestart, GracefulRestartGlobal, STATE_FILE_EXTENSION, SessionOptions, StateFile,
+};
+pub use self::session_rules::{
+    AddPath, LocalAs, MaxPrefix, ROLE_NAMES, RemovePrivateAs, SessionRules,
+};
 /// Attribute values an `[[originate]]` entry sets, in the codec's own types (their text
 /// forms are parsed there).
 pub use bgp_proto::attr::{Community, LargeCommunity, Origin, ParseAttrError};
@@ -59,6 +68,8 @@ pub struct Config {
     pub api: Api,
     /// `[metrics]`: where Prometheus metrics are served.
     pub metrics: Metrics,
+    /// `[graceful_restart]`: neighbour defaults and the restarting speaker's settings.
+    pub graceful_restart: GracefulRestartGlobal,
 }
 
 /// Default path of the API's unix socket.
@@ -161,6 +172,10 @@ pub struct Neighbor {
     pub route_reflector_client: bool,
     /// First reconnect wait for this neighbor: its own `connect_retry` or the global one.
     pub connect_retry: Duration,
+    /// TCP MD5, GTSM, interface binding and graceful restart.
+    pub session: SessionOptions,
+    /// local-as, remove-private-as, allowas-in, AS override, role, max-prefix, ADD-PATH.
+    pub rules: SessionRules,
 }
 
 impl Neighbor {

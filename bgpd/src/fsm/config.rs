@@ -28,6 +28,8 @@ pub struct FsmConfig {
     pub connect_retry_max: Duration,
     /// How long a session must stay Established for the back-off to reset.
     pub backoff_reset_after: Duration,
+    /// RFC 9234 strict mode: refuse a peer that announces no BGP Role (Role Mismatch).
+    pub role_strict: bool,
 }
 
 /// Defaults for the settings that have them.
@@ -57,6 +59,7 @@ impl FsmConfig {
             connect_retry: Self::DEFAULT_CONNECT_RETRY,
             connect_retry_max: Self::DEFAULT_CONNECT_RETRY_MAX,
             backoff_reset_after: Self::DEFAULT_BACKOFF_RESET_AFTER,
+            role_strict: false,
         }
     }
 

@@ -406,9 +406,9 @@ impl Fsm {
     fn receive_open(&mut self, open: Open, out: &mut Vec<Action>) {
         let negotiated = negotiate(&self.local_open, &open);
         let problem = self.check_open(&open).or_else(|| {
-            negotiated
-                .role_mismatch
-                .then_some(OpenProblem::RoleMismatch)
+            // Strict mode (RFC 9234 section 4.2): no role from the peer is a mismatch too.
+            let strict_miss = self.config.role_strict && negotiated.peer_role.is_none();
+            (negotiated.role_mismatch || strict_miss).then_some(OpenProblem::RoleMismatch)
         });
         if let Some(problem) = problem {
             let sent = problem.notification();

@@ -13,32 +13,36 @@
 //! ```
 
 mod conn;
+mod graceful;
 mod io;
+pub mod max_prefix;
+mod rules;
+pub mod sockopt;
 pub mod status;
+mod transport;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Duration;
+use std::net::Ipv4Addr;
 
 use bgp_proto::capability::Capability;
 use bgp_proto::{Family, Message};
-use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use self::conn::{Conn, Io};
+use self::graceful::GrSession;
 use self::io::{Gate, ReadEvent};
 use self::status::{PeerCounters, PeerStatus, SessionInfo};
+pub use self::transport::Listeners;
+use self::transport::Transport;
 use crate::config::Neighbor;
 use crate::fsm::collision::{self, Placement, Survivor};
 use crate::fsm::{Action, Event, Fsm, FsmConfig, FsmConfigError, State, Stop};
-use crate::rib::{PeerId, PeerInfo, RibMsg};
+use crate::rib::{GrMsg, PeerId, PeerInfo, RibMsg};
 use std::sync::Arc;
 
-/// Longest wait for an outbound TCP connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// UPDATE chunks queued between the RIB and a writer; with chunks of tens of kilobytes
 /// this bounds what a peer that stops reading can hold.
 const UPDATE_QUEUE: usize = 8;
@@ -54,6 +58,10 @@ pub struct PeerSpec {
     pub local_asn: u32,
     /// Our router id.
     pub router_id: Ipv4Addr,
+    /// The daemon's listening sockets, for the neighbour's TCP MD5 key.
+    pub listeners: Listeners,
+    /// bgpd has just restarted (graceful restart's Restart State bit).
+    pub restarted: bool,
 }
 
 impl PeerSpec {
@@ -63,22 +71,21 @@ impl PeerSpec {
 
     fn fsm_config(&self) -> FsmConfig {
         let n = &self.neighbor;
-        let mut c = FsmConfig::new(self.local_asn, self.router_id, n.peer_asn);
+        let local_asn = n.rules.local_as.map_or(self.local_asn, |l| l.asn);
+        let mut c = FsmConfig::new(local_asn, self.router_id, n.peer_asn);
         c.passive = n.passive;
         c.hold_time = u16::try_from(n.hold_time.as_secs()).unwrap_or(u16::MAX);
         c.connect_retry = n.connect_retry;
         c.connect_retry_max = c.connect_retry_max.max(n.connect_retry);
         c.capabilities = capabilities(&n.families);
-        c
-    }
-
-    /// TTL of our packets: 1 for directly connected eBGP peers unless multihop.
-    fn ttl(&self) -> Option<u32> {
-        match self.neighbor.multihop_ttl {
-            Some(ttl) => Some(u32::from(ttl)),
-            None if !self.is_ibgp() => Some(1),
-            None => None,
+        let gr = &n.session.graceful_restart;
+        if gr.enabled {
+            c.capabilities
+                .extend(graceful::capabilities(gr, self.restarted, &n.families));
         }
+        c.capabilities.extend(rules::capabilities(&n.rules));
+        c.role_strict = n.rules.role_strict;
+        c
     }
 }
 
@@ -103,6 +110,11 @@ pub enum PeerCmd {
     Stop(Stop),
     /// Ask the peer to send its routes again (ROUTE-REFRESH for every family in use).
     RefreshIn,
+    /// bgpd is stopping: close silently if graceful restart was negotiated (so that the
+    /// peer keeps our routes), with a Cease carrying this message otherwise.
+    DaemonStop(String),
+    /// The RIB's report on the session's prefix count (maximum prefixes).
+    PrefixLimit(crate::rib::max_prefix::LimitEvent),
 }
 
 /// A running peer task.
@@ -124,13 +136,26 @@ pub struct PeerHandle {
 pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, FsmConfigError> {
     let fsm = Fsm::new(spec.fsm_config())?;
     let (cmds, cmd_rx) = mpsc::channel(16);
-    let (status_tx, status) = watch::channel(PeerStatus::new(spec.neighbor.enabled));
+    let mut initial = PeerStatus::new(spec.neighbor.enabled);
+    initial.graceful.enabled = spec.neighbor.session.graceful_restart.enabled;
+    initial.graceful.restarted = initial.graceful.enabled && spec.restarted;
+    let transport = Transport::new(&spec.neighbor, spec.is_ibgp());
+    if let Err(e) = transport.listener_keys(&spec.listeners, false) {
+        warn!(peer = %spec.neighbor.address, error = %e, "TCP MD5 key refused; inbound connections from this neighbour will fail");
+        initial.last_error = Some(format!(
+            "TCP MD5 key for neighbor {} refused: {e}",
+            spec.neighbor.address
+        ));
+    }
+    let (status_tx, status) = watch::channel(initial);
     let counters = Arc::new(PeerCounters::default());
     let (events_tx, events_rx) = mpsc::channel(64);
     let span = info_span!("peer", peer = %spec.neighbor.address);
     let enabled = spec.neighbor.enabled;
     let id = spec.id;
     let task = PeerTask {
+        transport,
+        gr: None,
         spec,
         rib,
         main: Conn::new(fsm),
@@ -140,6 +165,8 @@ pub fn spawn(spec: PeerSpec, rib: mpsc::Sender<RibMsg>) -> Result<PeerHandle, Fs
         next_tag: 0,
         status_tx,
         counters: Arc::clone(&counters),
+        self_cmds: cmds.downgrade(),
+        limit_restart: None,
     };
     let task = tokio::spawn(task.run(cmd_rx, events_rx, enabled).instrument(span));
     Ok(PeerHandle {
@@ -159,6 +186,9 @@ enum Which {
 
 struct PeerTask {
     spec: PeerSpec,
+    transport: Transport,
+    /// Graceful restart as negotiated on the current (or last) Established session.
+    gr: Option<GrSession>,
     rib: mpsc::Sender<RibMsg>,
     main: Conn,
     second: Option<Conn>,
@@ -167,6 +197,10 @@ struct PeerTask {
     next_tag: u64,
     status_tx: watch::Sender<PeerStatus>,
     counters: Arc<PeerCounters>,
+    /// This task's own command queue, for the RIB's prefix-limit reports.
+    self_cmds: mpsc::WeakSender<PeerCmd>,
+    /// When to bring the session back after a prefix-limit teardown.
+    limit_restart: Option<Instant>,
 }
 
 impl PeerTask {
@@ -183,6 +217,7 @@ impl PeerTask {
             let deadline = [
                 self.main.next_deadline(),
                 self.second.as_ref().and_then(Conn::next_deadline),
+                self.limit_restart,
             ]
             .into_iter()
             .flatten()
@@ -231,15 +266,27 @@ impl PeerTask {
     async fn on_cmd(&mut self, cmd: PeerCmd) {
         match cmd {
             PeerCmd::Start => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = true);
                 self.feed(Which::Main, Event::ManualStart).await;
             }
             PeerCmd::Stop(stop) => {
+                self.cancel_limit_restart();
                 self.status_tx.send_modify(|s| s.enabled = false);
                 self.stop(stop).await;
             }
             PeerCmd::Inbound(stream) => self.on_inbound(stream).await,
             PeerCmd::RefreshIn => self.refresh_in(),
+            PeerCmd::DaemonStop(message) => {
+                let established = self.main.fsm.state() == State::Established;
+                let gr = self.gr.as_ref().filter(|_| established);
+                let stop = graceful::daemon_stop(gr, message);
+                if stop == Stop::Silent {
+                    info!("bgpd stopping: closing without NOTIFICATION (graceful restart)");
+                }
+                self.stop(stop).await;
+            }
+            PeerCmd::PrefixLimit(event) => self.on_prefix_limit(event).await,
         }
     }
 
@@ -274,8 +321,9 @@ impl PeerTask {
     }
 
     async fn on_inbound(&mut self, stream: TcpStream) {
-        if let Some(ttl) = self.spec.ttl() {
-            let _ = stream.set_ttl(ttl);
+        if let Err(e) = self.transport.prepare_inbound(&stream) {
+            warn!(error = %e, "inbound connection refused: socket options not set");
+            return;
         }
         match collision::place_inbound(&self.main.fsm, self.second.is_some()) {
             Placement::Refuse => debug!(
@@ -397,6 +445,7 @@ impl PeerTask {
         for timer in due {
             self.feed(Which::Second, timer.expired()).await;
         }
+        self.on_limit_restart(now).await;
     }
 
     async fn resolve_collision(&mut self) {
@@ -441,10 +490,8 @@ impl PeerTask {
         match action {
             Action::InitiateConnection => {
                 if which == Which::Main && self.connecting.is_none() && self.main.io.is_none() {
-                    let remote = self.spec.neighbor.socket_addr();
-                    let local = self.spec.neighbor.local_address;
-                    let ttl = self.spec.ttl();
-                    self.connecting = Some(tokio::spawn(connect(remote, local, ttl)));
+                    let transport = self.transport.clone();
+                    self.connecting = Some(tokio::spawn(transport.connect()));
                 }
             }
             Action::DropConnection => {
@@ -460,6 +507,7 @@ impl PeerTask {
             Action::SendOpen(open) => self.send(which, &Message::Open(open)),
             Action::SendKeepalive => self.send(which, &Message::Keepalive),
             Action::SendNotification(n) => {
+                let n = graceful::outgoing(n, self.gr.as_ref());
                 info!(notification = %n, "sending NOTIFICATION");
                 self.send(which, &Message::Notification(n));
             }
@@ -484,15 +532,52 @@ impl PeerTask {
                 if let Some(io) = self.conn(which).and_then(|c| c.io.as_mut()) {
                     io.stop_reader().await;
                 }
-                let _ = self.rib.send(RibMsg::PeerDown { peer: self.spec.id }).await;
+                let retained = self
+                    .gr
+                    .as_ref()
+                    .and_then(|g| Some((g.retained(&reason)?, g)));
+                let msg = match retained {
+                    Some((families, g)) => {
+                        info!(
+                            restart_time = g.restart_time.as_secs(),
+                            "graceful restart: keeping the peer's routes as stale"
+                        );
+                        RibMsg::Graceful(GrMsg::PeerDown {
+                            peer: self.spec.id,
+                            families,
+                            restart_time: g.restart_time,
+                            llgr: g.llgr.clone(),
+                            stale_time: self
+                                .spec
+                                .neighbor
+                                .session
+                                .graceful_restart
+                                .stale_routes_time,
+                        })
+                    }
+                    None => RibMsg::PeerDown { peer: self.spec.id },
+                };
+                let helping = matches!(msg, RibMsg::Graceful(_));
+                self.status_tx.send_modify(|s| s.graceful.helping = helping);
+                self.gr = None;
+                let _ = self.rib.send(msg).await;
             }
             Action::AttemptFailed(reason) => {
                 debug!(%reason, "attempt failed");
+                let silent = matches!(
+                    reason,
+                    crate::fsm::DownReason::ConnectionFailed
+                        | crate::fsm::DownReason::ConnectTimedOut
+                );
+                let reason = match self.transport.silence_hint().filter(|_| silent) {
+                    Some(hint) => format!("{reason} ({hint})"),
+                    None => reason.to_string(),
+                };
                 // Why the session went down says more than the retries that follow.
                 self.status_tx.send_if_modified(|s| {
                     let keep = s.session.is_none() && s.down_reason;
                     if !keep {
-                        s.last_error = Some(reason.to_string());
+                        s.last_error = Some(reason.clone());
                     }
                     !keep
                 });
@@ -530,6 +615,9 @@ impl PeerTask {
             rr_client: spec.neighbor.route_reflector_client,
             families: families.clone(),
             encode: neg.encode.clone(),
+            llgr: neg.peer_llgr.is_some(),
+            rules: Arc::new(spec.neighbor.rules.clone()),
+            peer_cmds: Some(self.self_cmds.clone()),
         };
         info!(
             peer_as = neg.peer_asn,
@@ -548,17 +636,53 @@ impl PeerTask {
             route_refresh: neg.route_refresh,
             extended_message: neg.encode.extended_message,
             local: io.local,
+            peer_role: neg.peer_role,
+            add_path_send: neg.encode.add_path.clone(),
+            add_path_receive: neg.decode.add_path.clone(),
             since: Instant::now(),
+        };
+        let gr = GrSession::negotiate(
+            &spec.neighbor.session.graceful_restart,
+            neg.peer_graceful_restart.as_ref(),
+            neg.peer_llgr.as_ref(),
+            &families,
+        );
+        let graceful_up = GrMsg::PeerUp {
+            peer: spec.id,
+            preserved: gr
+                .as_ref()
+                .map(|g| g.forwarding.clone())
+                .unwrap_or_default(),
+            graceful: gr.is_some(),
+            peer_restarted: gr.as_ref().is_some_and(|g| g.peer_restarted),
+            families: families.clone(),
         };
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
         io.attach_updates(rx);
         self.status_tx.send_modify(|s| {
             s.session = Some(session);
             s.down_reason = false;
+            s.graceful.negotiated = gr.is_some();
+            s.graceful.notification = gr.as_ref().is_some_and(|g| g.notification);
+            s.graceful.peer_restart_time = gr
+                .as_ref()
+                .map_or(0, |g| u32::try_from(g.restart_time.as_secs()).unwrap_or(0));
+            s.graceful.peer_restarted = gr.as_ref().is_some_and(|g| g.peer_restarted);
+            s.graceful.helping = false;
+            s.prefix_limit.warning.clear();
         });
         let _ = self.rib.send(RibMsg::PeerUp { info, out: tx }).await;
+        let _ = self.rib.send(RibMsg::Graceful(graceful_up)).await;
         let _ = io.gate.send(Gate::Open(spec.id));
+        self.gr = gr;
     }
+}
+
+/// Removes the TCP MD5 key of `neighbor` from the listeners. The control task calls it
+/// when it removes the neighbour, before it may add it again with a new key.
+pub fn remove_listener_keys(neighbor: &Neighbor, local_asn: u32, listeners: &Listeners) {
+    let transport = Transport::new(neighbor, neighbor.is_ibgp(local_asn));
+    let _ = transport.listener_keys(listeners, true);
 }
 
 /// Families as operators write them: "ipv4-unicast ipv6-unicast".
@@ -568,32 +692,4 @@ pub fn family_list(families: &[Family]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Connects to `remote`, from `local` if given, with the IP TTL set if given.
-async fn connect(
-    remote: SocketAddr,
-    local: Option<IpAddr>,
-    ttl: Option<u32>,
-) -> std::io::Result<TcpStream> {
-    let socket = Socket::new(
-        Domain::for_address(remote),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
-    socket.set_nonblocking(true)?;
-    if let Some(ttl) = ttl {
-        if remote.is_ipv4() {
-            socket.set_ttl_v4(ttl)?;
-        } else {
-            socket.set_unicast_hops_v6(ttl)?;
-        }
-    }
-    if let Some(local) = local {
-        socket.bind(&SocketAddr::new(local, 0).into())?;
-    }
-    let socket = TcpSocket::from_std_stream(socket.into());
-    tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(remote))
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))?
 }

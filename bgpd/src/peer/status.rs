@@ -76,6 +76,12 @@ pub struct SessionInfo {
     pub extended_message: bool,
     /// Our end of the connection.
     pub local: SocketAddr,
+    /// The BGP role the peer announced (RFC 9234).
+    pub peer_role: Option<bgp_proto::capability::Role>,
+    /// Families where we send ADD-PATH path ids.
+    pub add_path_send: Vec<Family>,
+    /// Families where the peer sends ADD-PATH path ids.
+    pub add_path_receive: Vec<Family>,
     /// When it was established.
     pub since: Instant,
 }
@@ -94,6 +100,29 @@ pub struct PeerStatus {
     /// `last_error` says why an Established session went down (kept over later failed
     /// attempts until the session is up again).
     pub down_reason: bool,
+    /// Maximum-prefix state: warnings, teardowns, a pending restart.
+    pub prefix_limit: super::max_prefix::LimitStatus,
+    /// Graceful restart (RFC 4724, RFC 8538).
+    pub graceful: GracefulStatus,
+}
+
+/// Graceful restart as the API shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GracefulStatus {
+    /// We announce graceful restart to this neighbour.
+    pub enabled: bool,
+    /// We announced the Restart State bit (bgpd has just restarted).
+    pub restarted: bool,
+    /// The last session negotiated graceful restart (both sides announced it).
+    pub negotiated: bool,
+    /// Both sides announced the N bit (RFC 8538).
+    pub notification: bool,
+    /// The peer's Restart Time, seconds.
+    pub peer_restart_time: u32,
+    /// The peer announced the Restart State bit in its last OPEN.
+    pub peer_restarted: bool,
+    /// The session went down and the peer's routes are kept as stale (helper mode).
+    pub helping: bool,
 }
 
 impl PeerStatus {
@@ -104,6 +133,8 @@ impl PeerStatus {
             last_error: None,
             enabled,
             down_reason: false,
+            graceful: GracefulStatus::default(),
+            prefix_limit: super::max_prefix::LimitStatus::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! comparison is not transitive and would make the result depend on arrival order. Each
 //! step keeps the candidates that are best on one criterion:
 //!
+//! 0. not LLGR_STALE (RFC 9494: long-lived stale routes are least preferred)
 //! 1. highest LOCAL_PREF
 //! 2. locally originated
 //! 3. shortest AS_PATH (AS_SET counts 1, confederation segments 0)
@@ -26,6 +27,8 @@ use std::net::{IpAddr, Ipv4Addr};
 /// attribute set and peer, not per comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rank {
+    /// Carries LLGR_STALE (RFC 9494): kept from a peer past its restart time.
+    pub llgr_stale: bool,
     /// LOCAL_PREF (the configured default when the attribute is absent).
     pub local_pref: u32,
     /// Originated by this router (config or API), not learned from a peer.
@@ -85,6 +88,7 @@ pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
     let mut keep: Keep = (0..candidates.len()).collect();
     let r = |i: &usize| &candidates[*i];
 
+    retain_best(&mut keep, candidates, |c| c.llgr_stale);
     retain_best(&mut keep, candidates, |c| std::cmp::Reverse(c.local_pref));
     retain_best(&mut keep, candidates, |c| !c.local);
     retain_best(&mut keep, candidates, |c| c.as_path_len);
@@ -131,6 +135,7 @@ mod tests {
 
     fn base() -> Rank {
         Rank {
+            llgr_stale: false,
             local_pref: 100,
             local: false,
             as_path_len: 2,
@@ -146,6 +151,23 @@ mod tests {
 
     fn best(c: &[Rank]) -> usize {
         decide(c, Options::default()).unwrap().best
+    }
+
+    #[test]
+    fn long_lived_stale_loses_to_anything_fresh() {
+        let b = base();
+        let stale = Rank {
+            llgr_stale: true,
+            local_pref: 1000,
+            ..b
+        };
+        let fresh = Rank {
+            local_pref: 10,
+            as_path_len: 9,
+            ..b
+        };
+        assert_eq!(best(&[stale, fresh]), 1);
+        assert_eq!(best(&[fresh, stale]), 0);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tracing::warn;
 
+use super::asrules;
 use super::bitset::BitSet;
 use super::import::{LocalIdentity, RouteAttrs};
 use super::table::Table;
@@ -28,6 +29,8 @@ pub(crate) struct ExportState {
     queued: BitSet,
     queue: VecDeque<u32>,
     eor_pending: bool,
+    /// ADD-PATH send state; only for sessions that negotiated it.
+    pub(crate) add_path: Option<Box<super::addpath::AddPathExport>>,
 }
 
 impl ExportState {
@@ -39,6 +42,9 @@ impl ExportState {
 
     /// Queues every prefix with a best path (a new session or a ROUTE-REFRESH).
     pub(crate) fn queue_all<K: FamilyKey>(&mut self, table: &mut Table<K, Path>) {
+        if let Some(ap) = self.add_path.as_deref_mut() {
+            ap.resend_all();
+        }
         let ids: Vec<u32> = table
             .iter()
             .filter(|(_, e)| e.best().is_some())
@@ -103,6 +109,8 @@ pub(crate) struct PeerState {
     pub(crate) writing: bool,
     pub(crate) v4: ExportState,
     pub(crate) v6: ExportState,
+    /// Prefix limits, for neighbours with `max_prefix`.
+    pub(crate) guard: Option<super::max_prefix::PrefixGuard>,
 }
 
 impl PeerState {
@@ -114,6 +122,7 @@ impl PeerState {
             writing: false,
             v4: ExportState::default(),
             v6: ExportState::default(),
+            guard: None,
         }
     }
 
@@ -183,19 +192,54 @@ fn export_family<K: FamilyKey>(
             prefix: entry.prefix.to_prefix(),
         };
         let source = |p: &Path| sources.get(&p.peer).map(|s| &s.info);
-        match entry.best().filter(|p| exportable(p, source(p), to)) {
-            Some(best) => {
+        if let Some(ap) = st.add_path.as_deref_mut() {
+            let plan = ap.plan(
+                id,
+                entry,
+                |p| exportable(p, source(p), to),
+                |p| super::rank_path(p, sources, local),
+            );
+            let prefix = entry.prefix.to_prefix();
+            for tx in plan.withdraw {
+                withdrawals.push(Nlri {
+                    path_id: Some(tx),
+                    prefix,
+                });
+            }
+            if plan.announce.is_empty() {
+                st.advertised.remove(id);
+            } else {
                 st.advertised.insert(id);
-                let key = (Arc::as_ptr(&best.attrs), best.peer);
+            }
+            for (i, tx) in plan.announce {
+                let Some(p) = entry.paths.get(i) else {
+                    continue;
+                };
+                let key = (Arc::as_ptr(&p.attrs), p.peer);
                 let slot = *index.entry(key).or_insert_with(|| {
-                    groups.push((Arc::clone(&best.attrs), best.peer, Vec::new()));
+                    groups.push((Arc::clone(&p.attrs), p.peer, Vec::new()));
                     groups.len() - 1
                 });
-                groups[slot].2.push(nlri);
+                groups[slot].2.push(Nlri {
+                    path_id: Some(tx),
+                    prefix,
+                });
             }
-            None => {
-                if st.advertised.remove(id) {
-                    withdrawals.push(nlri);
+        } else {
+            match entry.best().filter(|p| exportable(p, source(p), to)) {
+                Some(best) => {
+                    st.advertised.insert(id);
+                    let key = (Arc::as_ptr(&best.attrs), best.peer);
+                    let slot = *index.entry(key).or_insert_with(|| {
+                        groups.push((Arc::clone(&best.attrs), best.peer, Vec::new()));
+                        groups.len() - 1
+                    });
+                    groups[slot].2.push(nlri);
+                }
+                None => {
+                    if st.advertised.remove(id) {
+                        withdrawals.push(nlri);
+                    }
                 }
             }
         }
@@ -231,6 +275,10 @@ pub(super) fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) 
     }
     let a = &path.attrs.attrs;
     if let Some(c) = a.communities() {
+        // RFC 9494 section 4.3: long-lived stale routes only to peers that know them.
+        if c.contains(Community::LLGR_STALE) && !to.llgr {
+            return false;
+        }
         if c.contains(Community::NO_ADVERTISE) {
             return false;
         }
@@ -248,7 +296,11 @@ pub(super) fn exportable(path: &Path, source: Option<&PeerInfo>, to: &PeerInfo) 
         Some(_) => true,
     };
     // Sender-side loop check: the peer would drop a path that holds its own AS.
-    allowed && (to.ibgp || !a.as_path().is_some_and(|p| p.contains(to.asn)))
+    allowed
+        && (to.ibgp
+            || (asrules::otc_allows(a, to)
+                && !(asrules::loop_check_applies(to)
+                    && a.as_path().is_some_and(|p| p.contains(to.asn)))))
 }
 
 /// The attributes and next hop `to` receives for a path learned from `source` (None:
@@ -270,7 +322,8 @@ pub(super) fn transform(
     let path = a.as_path().cloned().unwrap_or_default();
     let self_next_hop = || self_next_hop(to, family, local);
     let next_hop = if !to.ibgp {
-        a.set_as_path(path.prepend(local.asn, 1));
+        a.set_as_path(asrules::export_as_path(&path, to, local));
+        asrules::otc_export(&mut a, to, local);
         a.remove(code::LOCAL_PREF);
         a.remove(code::ORIGINATOR_ID);
         a.remove(code::CLUSTER_LIST);

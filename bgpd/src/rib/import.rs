@@ -53,6 +53,8 @@ pub enum Rejection {
     ReflectionLoop,
     /// No usable next hop for the family.
     NoNextHop,
+    /// A route leak by the Only-to-Customer rules of RFC 9234 section 5.
+    RouteLeak,
 }
 
 /// The routes of one UPDATE for one family.
@@ -167,9 +169,8 @@ fn sanitise(
         )
     });
     if !peer.ibgp {
-        if attrs.as_path().is_some_and(|p| p.contains(local.asn)) {
-            return Err(Rejection::AsLoop);
-        }
+        // AS loop (with allowas-in), RFC 9234 OTC rules, local-as.
+        super::asrules::import(&mut attrs, peer, local)?;
         // LOCAL_PREF from another AS means nothing here (RFC 4271 5.1.5).
         attrs.remove(code::LOCAL_PREF);
         attrs.remove(code::ORIGINATOR_ID);

@@ -11,15 +11,23 @@
 //! entry per prefix) that coalesces further changes. A peer that stops reading therefore
 //! costs at most a bit and a queue slot per prefix, and delays no other peer.
 
+mod addpath;
+pub mod asrules;
 pub mod bestpath;
 pub mod bitset;
 mod export;
 pub mod import;
 pub mod intern;
+pub mod max_prefix;
 pub mod query;
+mod stale;
+#[cfg(test)]
+mod stale_tests;
 pub mod table;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_rules;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -39,6 +47,7 @@ use self::bestpath::Rank;
 use self::export::PeerState;
 pub use self::import::{LocalIdentity, RouteAttrs};
 use self::intern::Interner;
+pub use self::stale::GrMsg;
 use self::table::{BEST_STALE, NO_BEST, Table};
 use smallvec::SmallVec;
 
@@ -86,6 +95,13 @@ pub struct PeerInfo {
     pub families: Vec<Family>,
     /// How to encode for this peer.
     pub encode: EncodeCtx,
+    /// The peer announced Long-Lived Graceful Restart (RFC 9494): it may be sent routes
+    /// with LLGR_STALE.
+    pub llgr: bool,
+    /// The neighbour's session rules (AS_PATH rules, role, limits, ADD-PATH).
+    pub rules: Arc<crate::config::SessionRules>,
+    /// The peer task, told when a prefix limit is reached (see [`max_prefix`]).
+    pub peer_cmds: Option<mpsc::WeakSender<crate::peer::PeerCmd>>,
 }
 
 /// A route this router originates.
@@ -161,6 +177,8 @@ pub enum RibMsg {
     SetIdentity(LocalIdentity),
     /// Table sizes.
     Stats(oneshot::Sender<RibStats>),
+    /// Graceful restart: stale routes and selection deferral.
+    Graceful(GrMsg),
     /// A copy of the Loc-RIB best routes, for inspection.
     Dump(oneshot::Sender<Vec<BestRoute>>),
 }
@@ -272,7 +290,7 @@ impl<K: FamilyKey> FamilyRib<K> {
         }
     }
 
-    /// Adds or replaces the path of (`peer`, `path_id`).
+    /// Adds or replaces the path of (`peer`, `path_id`); returns whether it was added.
     fn announce(
         &mut self,
         prefix: K,
@@ -280,17 +298,18 @@ impl<K: FamilyKey> FamilyRib<K> {
         path_id: u32,
         attrs: &Arc<RouteAttrs>,
         interner: &mut Interner<RouteAttrs>,
-    ) {
+    ) -> bool {
         let id = self.table.get_or_insert(prefix);
         let Some(entry) = self.table.get_mut(id) else {
-            return;
+            return false;
         };
+        let mut added = false;
         match entry
             .paths
             .iter()
             .position(|p| p.peer == peer && p.path_id == path_id)
         {
-            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return,
+            Some(i) if Arc::ptr_eq(&entry.paths[i].attrs, attrs) => return false,
             Some(i) => {
                 let old = std::mem::replace(&mut entry.paths[i].attrs, Arc::clone(attrs));
                 entry.touch(i);
@@ -302,6 +321,7 @@ impl<K: FamilyKey> FamilyRib<K> {
                 if entry.paths.spilled() && entry.paths.len() == entry.paths.capacity() {
                     entry.paths.reserve_exact(1);
                 }
+                added = true;
                 entry.paths.push(Path {
                     peer,
                     path_id,
@@ -310,6 +330,7 @@ impl<K: FamilyKey> FamilyRib<K> {
             }
         }
         self.mark(id);
+        added
     }
 
     /// Removes the path of (`peer`, `path_id`), if present.
@@ -372,6 +393,7 @@ pub struct Rib {
     interner: Interner<RouteAttrs>,
     peers: HashMap<PeerId, PeerState>,
     originated: Vec<LocalRoute>,
+    gr: stale::Graceful,
     epoch: u64,
     events: tokio::sync::broadcast::Sender<Arc<Vec<query::BestPathChange>>>,
     latency: prometheus_client::metrics::histogram::Histogram,
@@ -396,6 +418,7 @@ impl Rib {
             interner: Interner::default(),
             peers: HashMap::new(),
             originated: Vec::new(),
+            gr: stale::Graceful::default(),
             epoch: 0,
             events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             latency: crate::metrics::update_latency_histogram(),
@@ -431,6 +454,10 @@ impl Rib {
                     self.run_decisions();
                     self.latency.observe(started.elapsed().as_secs_f64());
                 }
+                () = sleep_until_opt(self.gr.next_deadline()) => {
+                    self.graceful_timers();
+                    self.run_decisions();
+                }
                 Some((peer, epoch, permit)) = writes.next(), if !writes.is_empty() => {
                     if let Some(state) = self.peers.get_mut(&peer).filter(|s| s.epoch == epoch) {
                         state.writing = false;
@@ -446,6 +473,9 @@ impl Rib {
     }
 
     fn schedule_writes(&mut self, writes: &mut FuturesUnordered<WriteReady>) {
+        if self.gr.holds_export() {
+            return;
+        }
         for (id, state) in &mut self.peers {
             if state.writing || !state.has_work() {
                 continue;
@@ -476,6 +506,9 @@ impl Rib {
             RibMsg::Updates { peer, updates } => {
                 for u in &updates {
                     self.apply_update(peer, u);
+                    if let Some(family) = u.end_of_rib() {
+                        self.end_of_rib(peer, family);
+                    }
                 }
             }
             RibMsg::PeerDown { peer } => self.peer_down(peer),
@@ -528,6 +561,7 @@ impl Rib {
             RibMsg::Dump(reply) => {
                 let _ = reply.send(self.dump());
             }
+            RibMsg::Graceful(msg) => self.graceful(msg),
         }
     }
 
@@ -535,6 +569,15 @@ impl Rib {
         self.epoch += 1;
         info!(peer = %info.addr, families = %crate::peer::family_list(&info.families), "session up: sending our table");
         let mut state = PeerState::new(info, out, self.epoch);
+        if let Some(to_peer) = &state.info.peer_cmds {
+            state.guard =
+                max_prefix::PrefixGuard::new(&state.info.rules.max_prefix, to_peer.clone());
+        }
+        let decision = self.opts.decision;
+        state.v4.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV4_UNICAST, decision);
+        state.v6.add_path =
+            addpath::AddPathExport::for_peer(&state.info, Family::IPV6_UNICAST, decision);
         if state.info.families.contains(&Family::IPV4_UNICAST) {
             state.v4.start(&mut self.v4.table);
         }
@@ -553,6 +596,7 @@ impl Rib {
         }
         self.v4.drop_peer(peer, &mut self.interner);
         self.v6.drop_peer(peer, &mut self.interner);
+        self.gr.forget(peer);
     }
 
     fn release_export(&mut self, state: PeerState) {
@@ -561,20 +605,33 @@ impl Rib {
     }
 
     fn apply_update(&mut self, peer: PeerId, update: &Update) {
-        let Some(info) = self.peers.get(&peer).map(|s| &s.info) else {
+        let Some(state) = self.peers.get_mut(&peer) else {
             debug!(peer, "UPDATE for a session that is not up; ignored");
             return;
         };
+        // Over its prefix limit: the session is going down; take nothing more from it.
+        if state.guard.as_ref().is_some_and(|g| g.tripped) {
+            return;
+        }
+        let mut guard = state.guard.take();
+        let info = &state.info;
         for change in import::split(update, info, &self.opts.local) {
             if let Some(why) = change.rejected {
                 debug!(peer = %info.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
             }
             // Received values share the message's buffer; a stored set gets its own copy
             // so that it does not keep the whole message alive.
+            self.gr.refresh(
+                peer,
+                change.family,
+                &self.v4,
+                &self.v6,
+                [&change.withdrawn, &change.announced],
+            );
             let attrs = change
                 .attrs
                 .map(|a| self.interner.intern_with(a, |a| a.attrs.detach()));
-            if change.family == Family::IPV4_UNICAST {
+            let counted = if change.family == Family::IPV4_UNICAST {
                 apply(
                     &mut self.v4,
                     &mut self.interner,
@@ -582,7 +639,7 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
             } else {
                 apply(
                     &mut self.v6,
@@ -591,11 +648,17 @@ impl Rib {
                     &change.withdrawn,
                     &change.announced,
                     attrs.as_ref(),
-                );
+                )
+            };
+            if let Some(g) = guard.as_mut() {
+                g.record(change.family, counted.0, counted.1);
             }
             if let Some(a) = attrs {
                 self.interner.release(a);
             }
+        }
+        if let Some(state) = self.peers.get_mut(&peer) {
+            state.guard = guard;
         }
     }
 
@@ -639,14 +702,14 @@ impl Rib {
             attrs.set_as_path(AsPath::new());
         }
         let a = self.interner.intern(RouteAttrs { attrs, next_hop });
-        match r.prefix {
+        let _added = match r.prefix {
             IpNet::V4(p) => self
                 .v4
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
             IpNet::V6(p) => self
                 .v6
                 .announce(p.trunc(), owner, 0, &a, &mut self.interner),
-        }
+        };
         self.interner.release(a);
     }
 
@@ -654,6 +717,7 @@ impl Rib {
         let reader = query::Reader {
             peers: &self.peers,
             local: &self.opts.local,
+            gr: &self.gr,
         };
         let mut paths = Vec::new();
         let mut budget = query.limit.max(1);
@@ -701,23 +765,37 @@ impl Rib {
     /// Runs the decision process on every prefix changed since the last run and queues
     /// the prefixes whose best path changed for export.
     pub fn run_decisions(&mut self) {
-        let ctx = DecideCtx::new(&self.peers, &self.opts);
+        let ctx = DecideCtx {
+            peers: &self.peers,
+            opts: &self.opts,
+        };
+        // ADD-PATH senders need every prefix whose paths changed, not only new bests.
+        let add_path = self
+            .peers
+            .values()
+            .any(|s| s.v4.add_path.is_some() || s.v6.add_path.is_some());
+        let (touched_v4, touched_v6) = if add_path {
+            (self.v4.dirty.clone(), self.v6.dirty.clone())
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
         let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
         if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
             let reader = query::Reader {
                 peers: &self.peers,
                 local: &self.opts.local,
+                gr: &self.gr,
             };
             let mut batch = Vec::with_capacity(changed_v4.len() + changed_v6.len());
             for (id, had) in changed_v4.iter().zip(had_v4) {
                 if let Some(e) = self.v4.table.get(*id) {
-                    batch.push(reader.change(e, had));
+                    batch.push(reader.change(e, *id, had));
                 }
             }
             for (id, had) in changed_v6.iter().zip(had_v6) {
                 if let Some(e) = self.v6.table.get(*id) {
-                    batch.push(reader.change(e, had));
+                    batch.push(reader.change(e, *id, had));
                 }
             }
             // Never blocks; a watcher that fell behind sees `Lagged`.
@@ -725,10 +803,20 @@ impl Rib {
         }
         for state in self.peers.values_mut() {
             if state.info.families.contains(&Family::IPV4_UNICAST) {
-                state.v4.queue(&changed_v4, &mut self.v4.table);
+                let ids = if state.v4.add_path.is_some() {
+                    &touched_v4
+                } else {
+                    &changed_v4
+                };
+                state.v4.queue(ids, &mut self.v4.table);
             }
             if state.info.families.contains(&Family::IPV6_UNICAST) {
-                state.v6.queue(&changed_v6, &mut self.v6.table);
+                let ids = if state.v6.add_path.is_some() {
+                    &touched_v6
+                } else {
+                    &changed_v6
+                };
+                state.v6.queue(ids, &mut self.v6.table);
             }
         }
         for id in changed_v4 {
@@ -737,6 +825,7 @@ impl Rib {
         for id in changed_v6 {
             self.v6.table.remove_if_unused(id);
         }
+        self.graceful_events();
     }
 
     fn write_chunk(&mut self, peer: PeerId, permit: mpsc::OwnedPermit<Bytes>) {
@@ -776,6 +865,14 @@ impl Rib {
     }
 }
 
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn best_count<K: FamilyKey>(table: &Table<K, Path>) -> usize {
     table.iter().filter(|(_, e)| e.best != NO_BEST).count()
 }
@@ -793,6 +890,7 @@ fn collect_best<K: FamilyKey>(table: &Table<K, Path>, out: &mut Vec<BestRoute>) 
     }
 }
 
+/// Applies one family's changes; returns how many paths were (added, removed).
 fn apply<K: FamilyKey>(
     rib: &mut FamilyRib<K>,
     interner: &mut Interner<RouteAttrs>,
@@ -800,62 +898,66 @@ fn apply<K: FamilyKey>(
     withdrawn: &[&Nlri],
     announced: &[&Nlri],
     attrs: Option<&Arc<RouteAttrs>>,
-) {
+) -> (u64, u64) {
+    let (mut added, mut removed) = (0, 0);
     for n in withdrawn {
-        if let Some(p) = K::from_prefix(n.prefix) {
-            rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner);
+        if let Some(p) = K::from_prefix(n.prefix)
+            && rib.withdraw(p, peer, n.path_id.unwrap_or(0), interner)
+        {
+            removed += 1;
         }
     }
     if let Some(attrs) = attrs {
         for n in announced {
-            if let Some(p) = K::from_prefix(n.prefix) {
-                rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner);
+            if let Some(p) = K::from_prefix(n.prefix)
+                && rib.announce(p, peer, n.path_id.unwrap_or(0), attrs, interner)
+            {
+                added += 1;
             }
         }
     }
+    (added, removed)
 }
 
-/// What the decision process needs of each peer: (eBGP, router id, address).
-type PeerFacts = (bool, Ipv4Addr, IpAddr);
-
 struct DecideCtx<'a> {
-    /// Facts of every peer, copied once per batch into a map with a fast hasher: a
-    /// batch ranks every path of every changed prefix.
-    peers: HashMap<PeerId, PeerFacts, foldhash::fast::RandomState>,
+    peers: &'a HashMap<PeerId, PeerState>,
     opts: &'a RibOptions,
 }
 
-impl<'a> DecideCtx<'a> {
-    fn new(peers: &HashMap<PeerId, PeerState>, opts: &'a RibOptions) -> Self {
-        let peers = peers
-            .iter()
-            .map(|(id, s)| (*id, (!s.info.ibgp, s.info.router_id, s.info.addr)))
-            .collect();
-        DecideCtx { peers, opts }
-    }
-
+impl DecideCtx<'_> {
     fn rank(&self, path: &Path) -> Rank {
-        let local = &self.opts.local;
-        let a = &path.attrs.attrs;
-        let (ebgp, router_id, peer_addr) = match self.peers.get(&path.peer) {
-            Some(facts) if !is_local(path.peer) => *facts,
-            _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-        };
-        let as_path = a.as_path();
-        Rank {
-            local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
-            local: is_local(path.peer),
-            as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
-            origin: a.origin().map_or(2, |o| o.as_u8()),
-            med: a.med().unwrap_or(0),
-            neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
-            ebgp,
-            router_id: a.originator_id().unwrap_or(router_id),
-            cluster_len: a
-                .cluster_list()
-                .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
-            peer_addr,
-        }
+        rank_path(path, self.peers, &self.opts.local)
+    }
+}
+
+/// What the decision process looks at for `path`, whose source is found in `peers`.
+pub(crate) fn rank_path(
+    path: &Path,
+    peers: &HashMap<PeerId, PeerState>,
+    local: &LocalIdentity,
+) -> Rank {
+    let a = &path.attrs.attrs;
+    let (ebgp, router_id, peer_addr) = match peers.get(&path.peer) {
+        Some(s) if !is_local(path.peer) => (!s.info.ibgp, s.info.router_id, s.info.addr),
+        _ => (false, local.router_id, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    };
+    let as_path = a.as_path();
+    Rank {
+        llgr_stale: a
+            .communities()
+            .is_some_and(|c| c.contains(bgp_proto::attr::Community::LLGR_STALE)),
+        local_pref: a.local_pref().unwrap_or(DEFAULT_LOCAL_PREF),
+        local: is_local(path.peer),
+        as_path_len: as_path.map_or(0, |p| u32::try_from(p.path_len()).unwrap_or(u32::MAX)),
+        origin: a.origin().map_or(2, |o| o.as_u8()),
+        med: a.med().unwrap_or(0),
+        neighbor_as: as_path.and_then(AsPath::neighbor_as).unwrap_or(local.asn),
+        ebgp,
+        router_id: a.originator_id().unwrap_or(router_id),
+        cluster_len: a
+            .cluster_list()
+            .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        peer_addr,
     }
 }
 

@@ -81,6 +81,9 @@ pub struct PathView {
     pub best: bool,
     /// In the multipath set.
     pub multipath: bool,
+    /// Kept from a graceful-restart peer whose session is down, or that has not re-sent
+    /// it yet (RFC 4724).
+    pub stale: bool,
 }
 
 /// A chunk of a listing.
@@ -108,6 +111,7 @@ pub struct BestPathChange {
 pub(super) struct Reader<'a> {
     pub(super) peers: &'a HashMap<PeerId, PeerState>,
     pub(super) local: &'a LocalIdentity,
+    pub(super) gr: &'a super::stale::Graceful,
 }
 
 impl Reader<'_> {
@@ -120,7 +124,14 @@ impl Reader<'_> {
             attrs: Arc::clone(&p.attrs),
             best,
             multipath,
+            stale: false,
         }
+    }
+
+    /// `view` with its stale mark.
+    fn marked(&self, mut view: PathView, family: Family, id: u32) -> PathView {
+        view.stale = self.gr.is_stale(view.peer, family, id);
+        view
     }
 
     /// The paths of one entry that `query` selects.
@@ -148,24 +159,41 @@ impl Reader<'_> {
                 for (i, p) in e.paths.iter().enumerate() {
                     if i == best || query.all_paths {
                         let mp = i < 64 && e.multipath & (1 << i) != 0;
-                        out.push(self.view(prefix, p, i == best, mp));
+                        let v = self.view(prefix, p, i == best, mp);
+                        out.push(self.marked(v, K::FAMILY, id));
                     }
                 }
             }
             TableKind::AdjIn(peer) => {
                 for (i, p) in e.paths.iter().enumerate().filter(|(_, p)| p.peer == peer) {
-                    out.push(self.view(prefix, p, i == best, false));
+                    let v = self.view(prefix, p, i == best, false);
+                    out.push(self.marked(v, K::FAMILY, id));
                 }
             }
             TableKind::AdjOut(peer) => {
                 let Some(to) = self.peers.get(&peer) else {
                     return;
                 };
-                let advertised = if K::FAMILY == Family::IPV4_UNICAST {
-                    to.v4.is_advertised(id)
+                let st = if K::FAMILY == Family::IPV4_UNICAST {
+                    &to.v4
                 } else {
-                    to.v6.is_advertised(id)
+                    &to.v6
                 };
+                // ADD-PATH: every path sent, under the path id the peer knows it by.
+                if let Some(ap) = st.add_path.as_deref() {
+                    for (i, tx_id) in ap.sent_paths(id, e) {
+                        let p = &e.paths[i];
+                        let source = self.peers.get(&p.peer).map(|s| &s.info);
+                        let (attrs, next_hop) =
+                            transform(&p.attrs, source, &to.info, K::FAMILY, self.local);
+                        let mut view = self.view(prefix, p, i == best, false);
+                        view.path_id = tx_id;
+                        view.attrs = Arc::new(RouteAttrs { attrs, next_hop });
+                        out.push(view);
+                    }
+                    return;
+                }
+                let advertised = st.is_advertised(id);
                 let Some(p) = e.best().filter(|_| advertised) else {
                     return;
                 };
@@ -219,17 +247,20 @@ impl Reader<'_> {
     pub(super) fn change<K: FamilyKey>(
         &self,
         e: &super::table::Entry<K, Path>,
+        id: u32,
         had_best: bool,
     ) -> BestPathChange {
         let prefix = e.prefix.to_prefix();
         let best_index = usize::from(e.best);
-        let best = e.best().map(|p| self.view(prefix, p, true, true));
+        let best = e
+            .best()
+            .map(|p| self.marked(self.view(prefix, p, true, true), K::FAMILY, id));
         let multipath = e
             .paths
             .iter()
             .enumerate()
             .filter(|(i, _)| *i < 64 && e.multipath & (1 << i) != 0)
-            .map(|(i, p)| self.view(prefix, p, i == best_index, true))
+            .map(|(i, p)| self.marked(self.view(prefix, p, i == best_index, true), K::FAMILY, id))
             .collect();
         BestPathChange {
             prefix,

@@ -12,7 +12,7 @@ use super::*;
 
 const LOCAL_AS: u32 = 65000;
 
-fn opts() -> RibOptions {
+pub(crate) fn opts() -> RibOptions {
     RibOptions {
         local: LocalIdentity {
             asn: LOCAL_AS,
@@ -24,7 +24,7 @@ fn opts() -> RibOptions {
     }
 }
 
-fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
+pub(crate) fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
     PeerInfo {
         id,
         addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, u8::try_from(id).unwrap())),
@@ -35,10 +35,13 @@ fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
         rr_client,
         families: vec![Family::IPV4_UNICAST],
         encode: EncodeCtx::modern(),
+        llgr: false,
+        rules: Arc::default(),
+        peer_cmds: None,
     }
 }
 
-fn announce(prefixes: &[&str], path: &[u32], extra: &[AttrValue]) -> Update {
+pub(crate) fn announce(prefixes: &[&str], path: &[u32], extra: &[AttrValue]) -> Update {
     let mut attrs = PathAttributes::new()
         .with(AttrValue::Origin(Origin::Igp))
         .with(AttrValue::AsPath(AsPath::from_sequence(
@@ -58,7 +61,7 @@ fn announce(prefixes: &[&str], path: &[u32], extra: &[AttrValue]) -> Update {
     Update::announce(attrs, nlri)
 }
 
-fn withdraw(prefixes: &[&str]) -> Update {
+pub(crate) fn withdraw(prefixes: &[&str]) -> Update {
     Update {
         withdrawn: prefixes
             .iter()
@@ -71,19 +74,19 @@ fn withdraw(prefixes: &[&str]) -> Update {
     }
 }
 
-struct Harness {
-    tx: mpsc::Sender<RibMsg>,
+pub(crate) struct Harness {
+    pub(crate) tx: mpsc::Sender<RibMsg>,
 }
 
 /// What one peer has received so far, decoded.
-struct Inbox {
-    rx: mpsc::Receiver<Bytes>,
-    updates: Vec<Update>,
+pub(crate) struct Inbox {
+    pub(crate) rx: mpsc::Receiver<Bytes>,
+    pub(crate) updates: Vec<Update>,
 }
 
 impl Inbox {
     /// Reads chunks until `done` holds for the updates received (at most 5 s).
-    async fn until(&mut self, what: &str, done: impl Fn(&[Update]) -> bool) {
+    pub(crate) async fn until(&mut self, what: &str, done: impl Fn(&[Update]) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while !done(&self.updates) {
             let chunk = tokio::time::timeout_at(deadline, self.rx.recv())
@@ -103,7 +106,7 @@ impl Inbox {
         }
     }
 
-    fn announced(&self, prefix: &str) -> Option<&Update> {
+    pub(crate) fn announced(&self, prefix: &str) -> Option<&Update> {
         let p: IpNet = prefix.parse().unwrap();
         self.updates
             .iter()
@@ -114,7 +117,7 @@ impl Inbox {
             .filter(|u| u.nlri.iter().any(|n| n.prefix == p))
     }
 
-    fn withdrawn(&self, prefix: &str) -> bool {
+    pub(crate) fn withdrawn(&self, prefix: &str) -> bool {
         let p: IpNet = prefix.parse().unwrap();
         self.updates
             .iter()
@@ -126,20 +129,20 @@ impl Inbox {
     }
 }
 
-fn saw_eor(updates: &[Update]) -> bool {
+pub(crate) fn saw_eor(updates: &[Update]) -> bool {
     updates
         .iter()
         .any(|u| u.end_of_rib() == Some(Family::IPV4_UNICAST))
 }
 
 impl Harness {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(Rib::new(opts()).run(rx));
         Harness { tx }
     }
 
-    async fn up(&self, info: PeerInfo, capacity: usize) -> Inbox {
+    pub(crate) async fn up(&self, info: PeerInfo, capacity: usize) -> Inbox {
         let (out, rx) = mpsc::channel(capacity);
         self.tx.send(RibMsg::PeerUp { info, out }).await.unwrap();
         Inbox {
@@ -148,7 +151,7 @@ impl Harness {
         }
     }
 
-    async fn send(&self, peer: PeerId, u: Update) {
+    pub(crate) async fn send(&self, peer: PeerId, u: Update) {
         self.tx
             .send(RibMsg::Updates {
                 peer,
@@ -158,7 +161,7 @@ impl Harness {
             .unwrap();
     }
 
-    async fn dump(&self) -> Vec<BestRoute> {
+    pub(crate) async fn dump(&self) -> Vec<BestRoute> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(RibMsg::Dump(tx)).await.unwrap();
         rx.await.unwrap()
@@ -187,12 +190,12 @@ async fn ebgp_routes_go_to_other_peers_with_our_as_prepended_and_end_of_rib() {
     assert_eq!(u.attributes.local_pref(), None, "no LOCAL_PREF to eBGP");
 }
 
-fn b_has(updates: &[Update], prefix: &str) -> bool {
+pub(crate) fn b_has(updates: &[Update], prefix: &str) -> bool {
     let p: IpNet = prefix.parse().unwrap();
     updates.iter().any(|u| u.nlri.iter().any(|n| n.prefix == p))
 }
 
-fn b_withdrew(updates: &[Update], prefix: &str) -> bool {
+pub(crate) fn b_withdrew(updates: &[Update], prefix: &str) -> bool {
     let p: IpNet = prefix.parse().unwrap();
     updates
         .iter()

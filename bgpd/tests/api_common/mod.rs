@@ -70,7 +70,14 @@ fn with_api(toml: &str, socket: &Path) -> String {
     if toml.contains("[api]") {
         return toml.to_string();
     }
-    format!("{toml}\n[api]\nsocket = \"{}\"\n", socket.display())
+    // These tests check the Cease a stopping daemon sends its peers; with graceful restart
+    // (bgpd/tests/graceful_restart.rs) it closes silently instead.
+    let gr = if toml.contains("[graceful_restart]") {
+        ""
+    } else {
+        "[graceful_restart]\nenabled = false\n"
+    };
+    format!("{toml}\n{gr}[api]\nsocket = \"{}\"\n", socket.display())
 }
 
 /// Starts a daemon from configuration text, with its API on a socket of its own.

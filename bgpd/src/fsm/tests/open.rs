@@ -160,6 +160,27 @@ fn mismatched_bgp_roles_are_rejected() {
 }
 
 #[test]
+fn strict_role_mode_rejects_a_peer_without_a_role() {
+    let config = FsmConfig {
+        capabilities: vec![Capability::Role(Role::Customer)],
+        role_strict: true,
+        ..config()
+    };
+    let peer = Open::new(PEER_AS, 90, PEER_ID, vec![]);
+    let sent = notification(ErrorCode::Open, open_subcode::ROLE_MISMATCH, &[]);
+    assert_rejected(config.clone(), peer, OpenProblem::RoleMismatch, sent);
+    // Without strict mode a missing role is accepted.
+    let lax = FsmConfig {
+        role_strict: false,
+        ..config.clone()
+    };
+    open_confirm_with(lax, Open::new(PEER_AS, 90, PEER_ID, vec![]));
+    // With the right role, strict mode accepts.
+    let peer = Open::new(PEER_AS, 90, PEER_ID, vec![Capability::Role(Role::Provider)]);
+    open_confirm_with(config, peer);
+}
+
+#[test]
 fn matching_bgp_roles_are_accepted() {
     let config = FsmConfig {
         capabilities: vec![Capability::Role(Role::Provider)],
