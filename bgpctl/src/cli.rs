@@ -61,6 +61,12 @@ pub(crate) enum Command {
     },
     /// Print peer state changes and best-path changes as they happen, until Ctrl-C.
     Monitor(MonitorArgs),
+    /// Manage policies: defined sets, policies, neighbours' chains and defaults (lists
+    /// the policies without a subcommand).
+    Policy {
+        #[command(subcommand)]
+        action: Option<crate::commands::policy::PolicyCmd>,
+    },
     /// Make bgpd re-read its configuration file.
     Reload,
     /// Print a shell completion script: `bgpctl completion bash > /etc/bash_completion.d/bgpctl`.

@@ -18,6 +18,10 @@ use crate::peer::status::PeerStatus;
 use crate::peer::{self, PeerCmd, PeerHandle, PeerSpec};
 use crate::rib::{LocalIdentity, PeerId, RibMsg};
 
+mod policy;
+
+pub use self::policy::{PolicyReply, PolicyRequest, SoftAction};
+
 /// Where a peer's settings came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -101,6 +105,9 @@ pub enum ControlError {
     /// The configuration file has errors; nothing was changed.
     #[error("{0}")]
     Config(#[from] config::ConfigError),
+    /// No such set or policy.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 /// What a reload changed.
@@ -118,6 +125,8 @@ pub struct ReloadReport {
     pub originated_added: usize,
     /// Originated prefixes removed.
     pub originated_removed: usize,
+    /// Neighbours whose policy changed, and what that took.
+    pub policy: Vec<(IpAddr, SoftAction)>,
 }
 
 /// The daemon's identity as the API shows it.
@@ -166,6 +175,11 @@ pub enum ControlMsg {
     ),
     /// Re-read the configuration file.
     Reload(oneshot::Sender<Result<ReloadReport, ControlError>>),
+    /// Change or list policies.
+    Policy(
+        PolicyRequest,
+        oneshot::Sender<Result<PolicyReply, ControlError>>,
+    ),
     /// Stop every peer with this message, and stop.
     Shutdown(String, oneshot::Sender<()>),
 }
@@ -184,6 +198,12 @@ pub(crate) struct Control {
     next_id: PeerId,
     rib: mpsc::Sender<RibMsg>,
     peer_events: broadcast::Sender<PeerEvent>,
+    /// The running policy definitions: the file's, plus API changes.
+    policy: crate::policy::PolicyConfig,
+    /// What the RIB runs.
+    engine: Arc<crate::policy::Engine>,
+    /// Set during a reload: policy is installed once, at its end.
+    defer_policy: bool,
     env: PeerEnv,
 }
 
@@ -207,6 +227,9 @@ impl Control {
         env: PeerEnv,
     ) -> Self {
         Control {
+            policy: config.policy.clone(),
+            engine: Arc::default(),
+            defer_policy: false,
             config,
             config_path,
             peers: HashMap::new(),
@@ -220,6 +243,15 @@ impl Control {
 
     /// Starts the configured peers, then serves requests until a shutdown.
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<ControlMsg>) {
+        // Policies reach the RIB before any session can come up.
+        let file = self.config.neighbors.iter().map(|n| (n.address, &n.policy));
+        if let Ok(engine) = crate::policy::Engine::compile(&self.policy, file) {
+            self.engine = Arc::new(engine);
+            let _ = self
+                .rib
+                .send(RibMsg::SetPolicy(Arc::clone(&self.engine)))
+                .await;
+        }
         for n in self.config.neighbors.clone() {
             if let Err(e) = self.add(n, Source::Config) {
                 warn!(error = %e, "neighbor not started");
@@ -241,7 +273,20 @@ impl Control {
         while let Some(msg) = rx.recv().await {
             match msg {
                 ControlMsg::AddPeer(n, source, reply) => {
-                    let _ = reply.send(self.add(*n, source));
+                    // A neighbour without policy settings gets the global defaults
+                    // without a recompile.
+                    let assigned = n.policy != crate::policy::Assignment::default();
+                    let r = match self.check_assignment(&n) {
+                        Ok(()) => self.add(*n, source),
+                        Err(e) => Err(e),
+                    };
+                    if r.is_ok() && assigned {
+                        let _ = self.install_policy().await;
+                    }
+                    let _ = reply.send(r);
+                }
+                ControlMsg::Policy(req, reply) => {
+                    let _ = reply.send(self.policy_request(req).await);
                 }
                 ControlMsg::UpdatePeer(n, reply) => {
                     let _ = reply.send(self.update(*n).await);
@@ -379,12 +424,23 @@ impl Control {
         if old == new {
             return Ok(false);
         }
+        self.check_assignment(&new)?;
+        let Some(entry) = self.peers.get_mut(&addr) else {
+            return Err(ControlError::NoSuchPeer(addr));
+        };
         // Settings that do not touch the session: applied in place.
         let mut cmp = new.clone();
         cmp.description.clone_from(&old.description);
         cmp.enabled = old.enabled;
+        cmp.policy.clone_from(&old.policy);
         if cmp == old {
             entry.neighbor = new.clone();
+            if old.policy != new.policy && !self.defer_policy {
+                self.install_policy().await?;
+            }
+            let Some(entry) = self.peers.get_mut(&addr) else {
+                return Ok(false);
+            };
             if old.enabled != new.enabled {
                 let cmd = if new.enabled {
                     PeerCmd::Start
@@ -404,6 +460,9 @@ impl Control {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(3), task).await;
         }
         self.add(new, source)?;
+        if !self.defer_policy {
+            self.install_policy().await?;
+        }
         Ok(true)
     }
 
@@ -544,6 +603,52 @@ impl Control {
                 )));
             }
         }
+        // The file's policy replaces the running one when the file changed it; either way
+        // every neighbour's names must resolve before anything changes.
+        let policy = if new.policy == self.config.policy {
+            self.policy.clone()
+        } else {
+            new.policy.clone()
+        };
+        let mut assignments: Vec<(IpAddr, &crate::policy::Assignment)> = new
+            .neighbors
+            .iter()
+            .map(|n| (n.address, &n.policy))
+            .collect();
+        for (a, e) in &self.peers {
+            if e.source == Source::Api {
+                assignments.push((*a, &e.neighbor.policy));
+            }
+        }
+        if let Err(errors) = crate::policy::Engine::compile(&policy, assignments) {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(ControlError::Precondition(format!(
+                "{}: the policies do not fit the neighbors configured through the API (nothing \
+                 was reloaded): {}",
+                path.display(),
+                text.join("; ")
+            )));
+        }
+        self.policy = policy;
+        self.defer_policy = true;
+        let result = self.reload_peers(&new).await;
+        self.defer_policy = false;
+        let mut report = result?;
+        report.policy = self.install_policy().await?;
+        for v in [
+            &mut report.added,
+            &mut report.removed,
+            &mut report.changed,
+            &mut report.reset,
+        ] {
+            v.sort();
+        }
+        self.config = new;
+        Ok(report)
+    }
+
+    /// The neighbour and origination part of a reload.
+    async fn reload_peers(&mut self, new: &Config) -> Result<ReloadReport, ControlError> {
         let mut report = ReloadReport::default();
         let file_peers: Vec<IpAddr> = self
             .peers
@@ -593,15 +698,6 @@ impl Control {
                 .collect();
             let _ = self.rib.send(RibMsg::SetOriginated(routes)).await;
         }
-        for v in [
-            &mut report.added,
-            &mut report.removed,
-            &mut report.changed,
-            &mut report.reset,
-        ] {
-            v.sort();
-        }
-        self.config = new;
         Ok(report)
     }
 }

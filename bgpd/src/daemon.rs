@@ -10,6 +10,8 @@
 //!                                    v     v                                      │
 //!                                 RIB task <── RibMsg::PeerUp / PeerDown ─────────┘
 //!                (Adj-RIB-In, Loc-RIB, best path, per-peer export; bounded channels)
+//!   control task ──RibMsg::SetPolicy (compiled policies)──> RIB task
+//!        └──PeerCmd::RefreshIn (an import policy changed)──> peer tasks
 //! ```
 
 use std::collections::HashMap;

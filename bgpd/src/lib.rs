@@ -7,5 +7,6 @@ pub mod daemon;
 pub mod fsm;
 pub mod metrics;
 pub mod peer;
+pub mod policy;
 pub mod restart;
 pub mod rib;

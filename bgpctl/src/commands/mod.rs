@@ -2,6 +2,7 @@
 
 mod monitor;
 mod neighbor;
+pub(crate) mod policy;
 mod rib;
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ pub(crate) async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         Command::Neighbor { action } => neighbor::run(&mut ctx, action).await,
         Command::Rib { action } => rib::run(&mut ctx, action).await,
         Command::Monitor(args) => monitor::run(&mut ctx, &args).await,
+        Command::Policy { action } => policy::run(&mut ctx, action).await,
         Command::Reload => reload(&mut ctx).await,
         // Answered above, without a connection.
         Command::Completion { .. } => Ok(()),

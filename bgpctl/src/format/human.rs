@@ -9,6 +9,21 @@ use super::names;
 use super::table::{Align, Table, key_values};
 use crate::parse::{fmt_as_path, fmt_community, fmt_ext_community, fmt_large_community};
 
+/// A neighbor's chain and default, `None` when it has neither.
+fn chain_text(chain: &[String], default: i32) -> Option<String> {
+    let default = match bgp_api::bgpd::v1::PolicyDefault::try_from(default) {
+        Ok(bgp_api::bgpd::v1::PolicyDefault::Accept) => Some("accept"),
+        Ok(bgp_api::bgpd::v1::PolicyDefault::Reject) => Some("reject"),
+        _ => None,
+    };
+    match (chain.is_empty(), default) {
+        (true, None) => None,
+        (true, Some(d)) => Some(format!("none (default {d})")),
+        (false, None) => Some(chain.join(", ")),
+        (false, Some(d)) => Some(format!("{} (default {d})", chain.join(", "))),
+    }
+}
+
 /// `-` for an empty cell.
 fn or_dash(s: &str) -> String {
     if s.is_empty() {
@@ -206,6 +221,21 @@ pub(crate) fn neighbor(p: &Peer) -> String {
         ),
         ("Families", format!("{configured_families} configured")),
     ];
+    // Policy lines only for neighbors that have any.
+    if c.route_server_client {
+        pairs.push(("RS client", "yes".to_owned()));
+    }
+    if c.soft_reconfiguration_inbound {
+        pairs.push(("Soft reconfig", "inbound (pre-policy copy kept)".to_owned()));
+    }
+    for (key, chain, default) in [
+        ("Import policy", &c.import_policy, c.default_import),
+        ("Export policy", &c.export_policy, c.default_export),
+    ] {
+        if let Some(text) = chain_text(chain, default) {
+            pairs.push((key, text));
+        }
+    }
     if is_established(p) {
         let fams = s
             .families
@@ -385,6 +415,9 @@ pub(crate) fn reload(r: &ReloadResponse) -> String {
         .map(|(k, l)| (*k, l.join(", ")))
         .collect();
     out.push_str(&key_values("  ", &pairs));
+    for e in &r.policy {
+        out.push_str(&format!("  policy {}: {}\n", e.address, e.action));
+    }
     out
 }
 

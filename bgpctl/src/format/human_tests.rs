@@ -201,3 +201,25 @@ fn monitor_lines() {
     );
     assert_eq!(event(t, &WatchEvent { event: None }), None);
 }
+
+#[test]
+fn neighbor_detail_shows_policy_only_when_set() {
+    let mut p = fixtures::established();
+    let c = p.config.as_mut().unwrap();
+    c.route_server_client = true;
+    c.import_policy = vec!["in".into(), "tag".into()];
+    c.default_import = bgp_api::bgpd::v1::PolicyDefault::Reject as i32;
+    c.default_export = bgp_api::bgpd::v1::PolicyDefault::Accept as i32;
+    let text = neighbor(&p);
+    assert!(text.contains("\n  RS client:       yes\n"), "{text}");
+    assert!(
+        text.contains("\n  Import policy:   in, tag (default reject)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  Export policy:   none (default accept)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Soft reconfig"), "{text}");
+    assert!(!neighbor(&fixtures::established()).contains("policy"));
+}

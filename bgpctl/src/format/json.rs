@@ -112,6 +112,19 @@ pub(crate) struct Neighbor {
     local_address: Option<String>,
     multihop_ttl: Option<u32>,
     route_reflector_client: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    route_server_client: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    soft_reconfiguration_inbound: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    import_policy: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    export_policy: Vec<String>,
+    /// `accept`, `reject`, or absent for the global default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_import: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_export: Option<&'static str>,
     peer_router_id: Option<String>,
     negotiated_hold_time: u32,
     negotiated_keepalive: u32,
@@ -125,6 +138,15 @@ pub(crate) struct Neighbor {
     /// TCP MD5, GTSM, interface and graceful restart.
     session: super::session::Session,
     session_rules: super::rules::Rules,
+}
+
+/// A neighbor's default action, `None` for the global default.
+fn policy_default(d: i32) -> Option<&'static str> {
+    match bgp_api::bgpd::v1::PolicyDefault::try_from(d) {
+        Ok(bgp_api::bgpd::v1::PolicyDefault::Accept) => Some("accept"),
+        Ok(bgp_api::bgpd::v1::PolicyDefault::Reject) => Some("reject"),
+        _ => None,
+    }
 }
 
 impl From<&Peer> for Neighbor {
@@ -157,6 +179,12 @@ impl From<&Peer> for Neighbor {
             local_address: non_empty(&s.local_address).or_else(|| non_empty(&c.local_address)),
             multihop_ttl: (c.multihop_ttl != 0).then_some(c.multihop_ttl),
             route_reflector_client: c.route_reflector_client,
+            route_server_client: c.route_server_client,
+            soft_reconfiguration_inbound: c.soft_reconfiguration_inbound,
+            import_policy: c.import_policy.clone(),
+            export_policy: c.export_policy.clone(),
+            default_import: policy_default(c.default_import),
+            default_export: policy_default(c.default_export),
             peer_router_id: non_empty(&s.peer_router_id),
             negotiated_hold_time: s.hold_time,
             negotiated_keepalive: s.keepalive,
@@ -309,6 +337,24 @@ pub(crate) struct Reload {
     peers_reset: Vec<String>,
     originated_added: u32,
     originated_removed: u32,
+    /// Neighbours whose policy changed: address -> what it took.
+    policy: Vec<PolicyEffect>,
+}
+
+/// A neighbour touched by a policy change.
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyEffect {
+    pub(crate) address: String,
+    pub(crate) action: String,
+}
+
+impl From<&bgp_api::bgpd::v1::PolicyEffect> for PolicyEffect {
+    fn from(e: &bgp_api::bgpd::v1::PolicyEffect) -> Self {
+        PolicyEffect {
+            address: e.address.clone(),
+            action: e.action.clone(),
+        }
+    }
 }
 
 impl From<&ReloadResponse> for Reload {
@@ -320,6 +366,7 @@ impl From<&ReloadResponse> for Reload {
             peers_reset: r.peers_reset.clone(),
             originated_added: r.originated_added,
             originated_removed: r.originated_removed,
+            policy: r.policy.iter().map(PolicyEffect::from).collect(),
         }
     }
 }

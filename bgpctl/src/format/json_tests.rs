@@ -193,3 +193,18 @@ fn events_are_tagged_by_type() {
         r#"{"type":"lagged","time":"2025-03-01T12:00:05Z"}"#
     );
 }
+
+#[test]
+fn neighbor_policy_fields_appear_when_set() {
+    let mut p = fixtures::established();
+    let c = p.config.as_mut().unwrap();
+    c.export_policy = vec!["out".into()];
+    c.default_export = bgp_api::bgpd::v1::PolicyDefault::Reject as i32;
+    c.soft_reconfiguration_inbound = true;
+    let v = serde_json::to_value(Neighbor::from(&p)).unwrap();
+    assert_eq!(v["export_policy"], serde_json::json!(["out"]));
+    assert_eq!(v["default_export"], "reject");
+    assert_eq!(v["soft_reconfiguration_inbound"], true);
+    assert!(v.get("import_policy").is_none() && v.get("default_import").is_none());
+    assert!(v.get("route_server_client").is_none());
+}

@@ -144,6 +144,12 @@ pub(crate) fn neighbor(
     }
     toml += &format!("enabled = {}\n", p.enabled.unwrap_or(true));
     super::session_rules::to_toml(&p, &mut toml)?;
+    toml += &format!("route_server_client = {}\n", p.route_server_client);
+    toml += &format!(
+        "soft_reconfiguration_inbound = {}\n",
+        p.soft_reconfiguration_inbound
+    );
+    let assignment = super::policy::peer_assignment(&p)?;
     let cfg = config::from_str(&toml, "api").map_err(|e| {
         let first = e.errors().first().map(|p| {
             let key = p.key().unwrap_or("peer").replace("neighbors[0]", "peer");
@@ -151,10 +157,13 @@ pub(crate) fn neighbor(
         });
         Status::invalid_argument(cap(first.unwrap_or_else(|| e.to_string())))
     })?;
-    cfg.neighbors
+    let mut n = cfg
+        .neighbors
         .into_iter()
         .next()
-        .ok_or_else(|| invalid("peer", "not understood"))
+        .ok_or_else(|| invalid("peer", "not understood"))?;
+    n.policy = assignment;
+    Ok(n)
 }
 
 /// `s` as a TOML basic string. Every character outside printable ASCII is written as a
@@ -190,6 +199,12 @@ pub(crate) fn peer_config(n: &Neighbor) -> pb::PeerConfig {
         route_reflector_client: n.route_reflector_client,
         description: n.description.clone().unwrap_or_default(),
         enabled: Some(n.enabled),
+        import_policy: n.policy.import.clone(),
+        export_policy: n.policy.export.clone(),
+        default_import: super::policy::default_to(n.policy.default_import),
+        default_export: super::policy::default_to(n.policy.default_export),
+        route_server_client: n.route_server_client,
+        soft_reconfiguration_inbound: n.soft_reconfiguration_inbound,
         ..super::convert_session::peer_config(&n.session)
     };
     super::session_rules::fill_config(n, &mut config);

@@ -3,6 +3,7 @@
 
 mod convert;
 mod convert_session;
+mod policy;
 mod service;
 mod session_rules;
 mod watch;

@@ -13,7 +13,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{self, address, invalid};
-use crate::control::{ControlError, ControlMsg, PeerAction, Source};
+use crate::control::{ControlError, ControlMsg, PeerAction, PolicyRequest, Source};
 use crate::daemon::DaemonHandle;
 use crate::rib::RibMsg;
 use crate::rib::query::{Cursor, ListQuery, PrefixMatch, TableKind};
@@ -42,6 +42,7 @@ impl From<ControlError> for Status {
             ControlError::PeerExists(_) => Status::already_exists(e.to_string()),
             ControlError::Invalid(m) => Status::invalid_argument(m),
             ControlError::Precondition(m) => Status::failed_precondition(m),
+            ControlError::NotFound(m) => Status::not_found(m),
             ControlError::Config(c) => Status::invalid_argument(config_errors(&c)),
         }
     }
@@ -537,7 +538,116 @@ impl Bgpd for Service {
             peers_reset: s(&report.reset),
             originated_added: u32::try_from(report.originated_added).unwrap_or(u32::MAX),
             originated_removed: u32::try_from(report.originated_removed).unwrap_or(u32::MAX),
+            policy: super::policy::effects(&report.policy),
         }))
+    }
+
+    async fn add_defined_set(
+        &self,
+        r: Request<pb::AddDefinedSetRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let set = super::policy::set_from(r.into_inner().set)?;
+        self.policy(PolicyRequest::PutSet(set)).await
+    }
+
+    async fn delete_defined_set(
+        &self,
+        r: Request<pb::DeleteDefinedSetRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let r = r.into_inner();
+        let kind = super::policy::kind_from("kind", r.kind)?
+            .ok_or_else(|| invalid("kind", "missing; expected a DEFINED_SET_KIND_* value"))?;
+        self.policy(PolicyRequest::DeleteSet(kind, r.name)).await
+    }
+
+    async fn list_defined_sets(
+        &self,
+        r: Request<pb::ListDefinedSetsRequest>,
+    ) -> Result<Response<pb::ListDefinedSetsResponse>, Status> {
+        let kind = super::policy::kind_from("kind", r.into_inner().kind)?;
+        let reply = self
+            .control(|tx| ControlMsg::Policy(PolicyRequest::ListSets, tx))
+            .await??;
+        let sets = reply
+            .sets
+            .iter()
+            .filter(|s| kind.is_none_or(|k| s.kind == k))
+            .map(super::policy::set_to)
+            .collect();
+        Ok(Response::new(pb::ListDefinedSetsResponse { sets }))
+    }
+
+    async fn add_policy(
+        &self,
+        r: Request<pb::AddPolicyRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let p = super::policy::policy_from(r.into_inner().policy)?;
+        self.policy(PolicyRequest::PutPolicy(p)).await
+    }
+
+    async fn delete_policy(
+        &self,
+        r: Request<pb::DeletePolicyRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        self.policy(PolicyRequest::DeletePolicy(r.into_inner().name))
+            .await
+    }
+
+    async fn list_policies(
+        &self,
+        _: Request<pb::ListPoliciesRequest>,
+    ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
+        let reply = self
+            .control(|tx| ControlMsg::Policy(PolicyRequest::ListPolicies, tx))
+            .await??;
+        Ok(Response::new(pb::ListPoliciesResponse {
+            policies: reply
+                .policies
+                .iter()
+                .map(super::policy::policy_to)
+                .collect(),
+            default_import: super::policy::default_to(Some(reply.default_import)),
+            default_export: super::policy::default_to(Some(reply.default_export)),
+        }))
+    }
+
+    async fn load_policy(
+        &self,
+        r: Request<pb::LoadPolicyRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let req = super::policy::load(&r.into_inner().toml)?;
+        self.policy(req).await
+    }
+
+    async fn set_policy_assignment(
+        &self,
+        r: Request<pb::SetPolicyAssignmentRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let req = super::policy::assignment(r.into_inner())?;
+        self.policy(req).await
+    }
+
+    async fn set_policy_defaults(
+        &self,
+        r: Request<pb::SetPolicyDefaultsRequest>,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let r = r.into_inner();
+        let req = PolicyRequest::SetDefaults {
+            import: super::policy::default_from("default_import", r.default_import)?,
+            export: super::policy::default_from("default_export", r.default_export)?,
+        };
+        self.policy(req).await
+    }
+}
+
+impl Service {
+    /// Sends a policy change to the control task.
+    async fn policy(
+        &self,
+        req: PolicyRequest,
+    ) -> Result<Response<pb::PolicyChangeResponse>, Status> {
+        let reply = self.control(|tx| ControlMsg::Policy(req, tx)).await??;
+        Ok(Response::new(super::policy::change_response(&reply)))
     }
 }
 

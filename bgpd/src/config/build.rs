@@ -36,7 +36,9 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
     let api_table = root.table(p, "api").ok().flatten();
     let metrics_table = root.table(p, "metrics").ok().flatten();
     let gr_table = root.table(p, "graceful_restart").ok().flatten();
+    let policy_sections = super::policy::take(&mut root, p);
     root.finish(p);
+    let policy = super::policy::build(policy_sections, p);
     let api = super::services::api(api_table, p);
     let metrics = super::services::metrics(metrics_table, p);
     let graceful_restart = super::session::global(gr_table, p);
@@ -80,8 +82,12 @@ pub(super) fn config(root: Map<String, Value>, file: &str) -> Result<Config, Con
             api: api?,
             metrics: metrics?,
             graceful_restart: graceful_restart?,
+            policy: policy?,
         })
     });
+    if let Some(c) = &config {
+        super::policy::check(&c.policy, &c.neighbors, p);
+    }
     problems.finish(config)
 }
 
@@ -247,6 +253,7 @@ fn neighbor(
         families: families.as_deref(),
     };
     let rules = super::session_rules::read(&mut t, p, rules_cx);
+    let policy = super::policy::neighbor(&mut t, p, ibgp);
     t.finish(p);
     if p.count() > reported {
         return None;
@@ -268,6 +275,9 @@ fn neighbor(
         connect_retry: connect_retry?,
         session: session?,
         rules: rules?,
+        policy: policy.as_ref()?.assignment.clone(),
+        route_server_client: policy.as_ref()?.route_server_client,
+        soft_reconfiguration_inbound: policy?.soft_reconfiguration_inbound,
     })
 }
 

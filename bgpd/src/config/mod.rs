@@ -10,6 +10,7 @@
 
 mod build;
 mod error;
+mod policy;
 mod reader;
 mod services;
 mod session;
@@ -70,6 +71,8 @@ pub struct Config {
     pub metrics: Metrics,
     /// `[graceful_restart]`: neighbour defaults and the restarting speaker's settings.
     pub graceful_restart: GracefulRestartGlobal,
+    /// `[policy]`, the defined sets and `[[policies]]`.
+    pub policy: crate::policy::PolicyConfig,
 }
 
 /// Default path of the API's unix socket.
@@ -176,6 +179,14 @@ pub struct Neighbor {
     pub session: SessionOptions,
     /// local-as, remove-private-as, allowas-in, AS override, role, max-prefix, ADD-PATH.
     pub rules: SessionRules,
+    /// Import and export policy chains and default actions (changed without a reset).
+    pub policy: crate::policy::Assignment,
+    /// A route server client (RFC 7947): our AS is not prepended, next hop and MED pass
+    /// unchanged, and it gets its own best path after its export policy.
+    pub route_server_client: bool,
+    /// Keep a pre-policy copy of the routes received, so that an import policy change is
+    /// applied without asking the peer (for peers without route refresh).
+    pub soft_reconfiguration_inbound: bool,
 }
 
 impl Neighbor {
@@ -228,6 +239,18 @@ pub fn from_str(toml: &str, origin: &str) -> Result<Config, ConfigError> {
         .collect()
         .map_err(|e| ConfigError::new(vec![syntax_problem(origin, &e)]))?;
     build::config(root, origin)
+}
+
+/// Parses text holding only the policy sections of a configuration file (`[policy]`, the
+/// defined sets, `[[policies]]`); set names are not resolved here.
+pub fn policy_from_str(
+    toml: &str,
+    origin: &str,
+) -> Result<crate::policy::PolicyConfig, ConfigError> {
+    let root = ::config::File::from_str(toml, FileFormat::Toml)
+        .collect()
+        .map_err(|e| ConfigError::new(vec![syntax_problem(origin, &e)]))?;
+    policy::fragment(root, origin)
 }
 
 /// Turns the `config` crate's parse error into one problem with the line and column.

@@ -618,6 +618,8 @@ impl PeerTask {
             llgr: neg.peer_llgr.is_some(),
             rules: Arc::new(spec.neighbor.rules.clone()),
             peer_cmds: Some(self.self_cmds.clone()),
+            route_server_client: spec.neighbor.route_server_client,
+            soft_in: spec.neighbor.soft_reconfiguration_inbound,
         };
         info!(
             peer_as = neg.peer_asn,

@@ -16,7 +16,8 @@ use super::asrules;
 use super::bitset::BitSet;
 use super::import::{LocalIdentity, RouteAttrs};
 use super::table::Table;
-use super::{DEFAULT_LOCAL_PREF, FamilyKey, Path, PeerId, PeerInfo, is_local};
+use super::{DEFAULT_LOCAL_PREF, FamilyKey, Path, PeerId, PeerInfo, RibOptions, is_local};
+use crate::policy::Engine;
 
 /// Prefixes handled per chunk: bounds the time one peer holds the RIB task and the size
 /// of one chunk (tens of kilobytes).
@@ -25,9 +26,9 @@ const CHUNK_PREFIXES: usize = 2048;
 /// What one peer has been sent, and what is waiting, for one family.
 #[derive(Debug, Default)]
 pub(crate) struct ExportState {
-    advertised: BitSet,
-    queued: BitSet,
-    queue: VecDeque<u32>,
+    pub(super) advertised: BitSet,
+    pub(super) queued: BitSet,
+    pub(super) queue: VecDeque<u32>,
     eor_pending: bool,
     /// ADD-PATH send state; only for sessions that negotiated it.
     pub(crate) add_path: Option<Box<super::addpath::AddPathExport>>,
@@ -137,41 +138,31 @@ pub(crate) fn build_chunk<K4: FamilyKey, K6: FamilyKey>(
     v4: &mut Table<K4, Path>,
     v6: &mut Table<K6, Path>,
     sources: &HashMap<PeerId, PeerState>,
-    local: &LocalIdentity,
+    opts: &RibOptions,
+    policy: &Engine,
 ) -> Bytes {
     let mut out = BytesMut::new();
     let mut budget = CHUNK_PREFIXES;
-    export_family(
-        &mut state.v4,
-        v4,
-        &state.info,
-        sources,
-        local,
-        &mut out,
-        &mut budget,
-    );
-    export_family(
-        &mut state.v6,
-        v6,
-        &state.info,
-        sources,
-        local,
-        &mut out,
-        &mut budget,
-    );
+    let chain = policy.chain(state.info.addr, crate::policy::Direction::Export);
+    let ctx = super::export_policy::ExportCtx::new(&state.info, sources, opts, chain);
+    export_family(&mut state.v4, v4, &ctx, &mut out, &mut budget);
+    export_family(&mut state.v6, v6, &ctx, &mut out, &mut budget);
     out.freeze()
 }
 
 fn export_family<K: FamilyKey>(
     st: &mut ExportState,
     table: &mut Table<K, Path>,
-    to: &PeerInfo,
-    sources: &HashMap<PeerId, PeerState>,
-    local: &LocalIdentity,
+    ctx: &super::export_policy::ExportCtx<'_>,
     out: &mut BytesMut,
     budget: &mut usize,
 ) {
+    let (to, sources, local) = (ctx.to, ctx.sources, &ctx.opts.local);
     let family = K::FAMILY;
+    if ctx.with_policy() {
+        super::export_policy::export_with_policy(st, table, ctx, out, budget);
+        return;
+    }
     // Prefixes grouped by (source attributes, source peer): one attribute
     // transformation and one packed run of UPDATEs per group.
     let mut index: HashMap<(*const RouteAttrs, PeerId), usize, foldhash::fast::RandomState> =
@@ -260,7 +251,18 @@ fn export_family<K: FamilyKey>(
             warn!(peer = %to.addr, %family, error = %e, "cannot encode routes; not sent");
         }
     }
-    if st.queue.is_empty() && st.eor_pending && *budget > 0 {
+    end_of_rib(st, to, family, out, *budget);
+}
+
+/// Writes the End-of-RIB marker once the initial table is out.
+pub(super) fn end_of_rib(
+    st: &mut ExportState,
+    to: &PeerInfo,
+    family: Family,
+    out: &mut BytesMut,
+    budget: usize,
+) {
+    if st.queue.is_empty() && st.eor_pending && budget > 0 {
         st.eor_pending = false;
         if let Err(e) = Message::Update(Update::end_of_rib_marker(family)).encode(&to.encode, out) {
             warn!(peer = %to.addr, %family, error = %e, "cannot encode End-of-RIB");
@@ -321,7 +323,22 @@ pub(super) fn transform(
     }
     let path = a.as_path().cloned().unwrap_or_default();
     let self_next_hop = || self_next_hop(to, family, local);
-    let next_hop = if !to.ibgp {
+    let next_hop = if to.route_server_client {
+        // RFC 7947: transparent. No AS of ours, next hop and MED as received; our own
+        // routes are announced as from any eBGP speaker.
+        a.set_as_path(match source {
+            None => path.prepend(local.asn, 1),
+            Some(_) => path,
+        });
+        a.remove(code::LOCAL_PREF);
+        a.remove(code::ORIGINATOR_ID);
+        a.remove(code::CLUSTER_LIST);
+        if is_unspecified(&route.next_hop) {
+            self_next_hop()
+        } else {
+            route.next_hop.clone()
+        }
+    } else if !to.ibgp {
         a.set_as_path(asrules::export_as_path(&path, to, local));
         asrules::otc_export(&mut a, to, local);
         a.remove(code::LOCAL_PREF);
@@ -364,7 +381,7 @@ pub(super) fn transform(
     (a, next_hop)
 }
 
-fn is_unspecified(nh: &NextHop) -> bool {
+pub(super) fn is_unspecified(nh: &NextHop) -> bool {
     match nh {
         NextHop::V4(a) => a.is_unspecified(),
         NextHop::V6 { global, .. } => global.is_unspecified(),
@@ -373,7 +390,7 @@ fn is_unspecified(nh: &NextHop) -> bool {
 }
 
 /// Our own address as the next hop for `to` in `family`.
-fn self_next_hop(to: &PeerInfo, family: Family, local: &LocalIdentity) -> NextHop {
+pub(super) fn self_next_hop(to: &PeerInfo, family: Family, local: &LocalIdentity) -> NextHop {
     match (family == Family::IPV6_UNICAST, to.local_addr) {
         (false, IpAddr::V4(a)) => NextHop::V4(a),
         // IPv4 routes over an IPv6 session without an IPv4 address of ours: the router id

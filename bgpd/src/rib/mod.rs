@@ -16,9 +16,13 @@ pub mod asrules;
 pub mod bestpath;
 pub mod bitset;
 mod export;
+mod export_policy;
 pub mod import;
 pub mod intern;
 pub mod max_prefix;
+mod policy_hook;
+#[cfg(test)]
+mod policy_tests;
 pub mod query;
 mod stale;
 #[cfg(test)]
@@ -102,6 +106,10 @@ pub struct PeerInfo {
     pub rules: Arc<crate::config::SessionRules>,
     /// The peer task, told when a prefix limit is reached (see [`max_prefix`]).
     pub peer_cmds: Option<mpsc::WeakSender<crate::peer::PeerCmd>>,
+    /// A route server client (RFC 7947).
+    pub route_server_client: bool,
+    /// Keep a pre-policy copy of its routes (soft reconfiguration inbound).
+    pub soft_in: bool,
 }
 
 /// A route this router originates.
@@ -179,6 +187,9 @@ pub enum RibMsg {
     Stats(oneshot::Sender<RibStats>),
     /// Graceful restart: stale routes and selection deferral.
     Graceful(GrMsg),
+    /// New policies: export changes are re-sent, import changes re-applied to the kept
+    /// pre-policy routes of soft-reconfiguration peers.
+    SetPolicy(Arc<crate::policy::Engine>),
     /// A copy of the Loc-RIB best routes, for inspection.
     Dump(oneshot::Sender<Vec<BestRoute>>),
 }
@@ -397,6 +408,8 @@ pub struct Rib {
     epoch: u64,
     events: tokio::sync::broadcast::Sender<Arc<Vec<query::BestPathChange>>>,
     latency: prometheus_client::metrics::histogram::Histogram,
+    policy: Arc<crate::policy::Engine>,
+    adj_in: HashMap<PeerId, policy_hook::AdjIn>,
 }
 
 /// Batches of best-path changes; a receiver that falls behind sees `Lagged`.
@@ -422,6 +435,8 @@ impl Rib {
             epoch: 0,
             events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             latency: crate::metrics::update_latency_histogram(),
+            policy: Arc::default(),
+            adj_in: HashMap::new(),
         }
     }
 
@@ -562,6 +577,7 @@ impl Rib {
                 let _ = reply.send(self.dump());
             }
             RibMsg::Graceful(msg) => self.graceful(msg),
+            RibMsg::SetPolicy(engine) => self.set_policy(engine),
         }
     }
 
@@ -597,6 +613,9 @@ impl Rib {
         self.v4.drop_peer(peer, &mut self.interner);
         self.v6.drop_peer(peer, &mut self.interner);
         self.gr.forget(peer);
+        if let Some(adj) = self.adj_in.remove(&peer) {
+            adj.release(&mut self.interner);
+        }
     }
 
     fn release_export(&mut self, state: PeerState) {
@@ -615,9 +634,30 @@ impl Rib {
         }
         let mut guard = state.guard.take();
         let info = &state.info;
+        let view = policy_hook::ImportView::new(info, &self.opts.local);
         for change in import::split(update, info, &self.opts.local) {
             if let Some(why) = change.rejected {
-                debug!(peer = %info.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
+                debug!(peer = %view.addr, ?why, count = change.withdrawn.len(), "routes not accepted");
+            }
+            if view.soft_in
+                || !self
+                    .policy
+                    .chain(view.addr, crate::policy::Direction::Import)
+                    .is_pass_through()
+            {
+                self.gr.refresh(
+                    peer,
+                    change.family,
+                    &self.v4,
+                    &self.v6,
+                    [&change.withdrawn, &change.announced],
+                );
+                let family = change.family;
+                let counted = self.import_with_policy(peer, &view, change);
+                if let Some(g) = guard.as_mut() {
+                    g.record(family, counted.0, counted.1);
+                }
+                continue;
             }
             // Received values share the message's buffer; a stored set gets its own copy
             // so that it does not keep the whole message alive.
@@ -779,6 +819,13 @@ impl Rib {
         } else {
             (Vec::new(), Vec::new())
         };
+        // Route server clients get their own best path: any change of a prefix's paths
+        // may change it.
+        let touched = self
+            .peers
+            .values()
+            .any(|s| s.info.route_server_client)
+            .then(|| (self.v4.dirty.clone(), self.v6.dirty.clone()));
         let (changed_v4, had_v4) = decide_dirty(&mut self.v4, &ctx);
         let (changed_v6, had_v6) = decide_dirty(&mut self.v6, &ctx);
         if self.events.receiver_count() > 0 && !(changed_v4.is_empty() && changed_v6.is_empty()) {
@@ -819,6 +866,26 @@ impl Rib {
                 state.v6.queue(ids, &mut self.v6.table);
             }
         }
+        if let Some((t4, t6)) = touched {
+            for state in self
+                .peers
+                .values_mut()
+                .filter(|s| s.info.route_server_client)
+            {
+                if state.info.families.contains(&Family::IPV4_UNICAST) {
+                    state.v4.queue(&t4, &mut self.v4.table);
+                }
+                if state.info.families.contains(&Family::IPV6_UNICAST) {
+                    state.v6.queue(&t6, &mut self.v6.table);
+                }
+            }
+            for id in t4 {
+                self.v4.table.remove_if_unused(id);
+            }
+            for id in t6 {
+                self.v6.table.remove_if_unused(id);
+            }
+        }
         for id in changed_v4 {
             self.v4.table.remove_if_unused(id);
         }
@@ -838,7 +905,8 @@ impl Rib {
             &mut self.v4.table,
             &mut self.v6.table,
             &self.peers,
-            &self.opts.local,
+            &self.opts,
+            &self.policy,
         );
         self.peers.insert(peer, state);
         if !chunk.is_empty() {
@@ -919,13 +987,13 @@ fn apply<K: FamilyKey>(
     (added, removed)
 }
 
-struct DecideCtx<'a> {
-    peers: &'a HashMap<PeerId, PeerState>,
-    opts: &'a RibOptions,
+pub(super) struct DecideCtx<'a> {
+    pub(super) peers: &'a HashMap<PeerId, PeerState>,
+    pub(super) opts: &'a RibOptions,
 }
 
 impl DecideCtx<'_> {
-    fn rank(&self, path: &Path) -> Rank {
+    pub(super) fn rank(&self, path: &Path) -> Rank {
         rank_path(path, self.peers, &self.opts.local)
     }
 }

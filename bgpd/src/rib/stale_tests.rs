@@ -40,6 +40,8 @@ fn peer(id: PeerId) -> PeerInfo {
         llgr: id != 3,
         rules: std::sync::Arc::default(),
         peer_cmds: None,
+        route_server_client: false,
+        soft_in: false,
     }
 }
 

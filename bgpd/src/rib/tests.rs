@@ -38,6 +38,8 @@ pub(crate) fn peer(id: PeerId, asn: u32, rr_client: bool) -> PeerInfo {
         llgr: false,
         rules: Arc::default(),
         peer_cmds: None,
+        route_server_client: false,
+        soft_in: false,
     }
 }
 
