@@ -321,11 +321,14 @@ impl PathAttributes {
 
     /// Gives every variable-length value its own allocation instead of a share of the
     /// received attribute block. Call it on a set that will be stored (interned) rather
-    /// than on every UPDATE: it costs one allocation per such value.
+    /// than on every UPDATE: it costs one allocation per such value. The list's own
+    /// spare capacity is given back too (a decoded list has room for the attributes
+    /// that were removed from it).
     pub fn detach(&mut self) {
         for a in &mut self.attrs {
             a.value = a.value.detached();
         }
+        self.attrs.shrink_to_fit();
     }
 
     /// Sets the Partial bit on every unrecognized optional transitive attribute, as RFC

@@ -69,6 +69,9 @@ pub struct Decision {
     pub multipath: Vec<usize>,
 }
 
+/// Indices of the candidates still in the running.
+type Keep = smallvec::SmallVec<[usize; 16]>;
+
 /// Runs the decision process. Returns `None` for no candidates.
 pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
     match candidates.len() {
@@ -81,7 +84,8 @@ pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
         }
         _ => {}
     }
-    let mut keep: Vec<usize> = (0..candidates.len()).collect();
+    // On the stack for up to 16 candidates: this runs for every changed prefix.
+    let mut keep: Keep = (0..candidates.len()).collect();
     let r = |i: &usize| &candidates[*i];
 
     retain_best(&mut keep, candidates, |c| c.llgr_stale);
@@ -91,7 +95,7 @@ pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
     retain_best(&mut keep, candidates, |c| c.origin);
     if options.always_compare_med {
         retain_best(&mut keep, candidates, |c| c.med);
-    } else {
+    } else if keep.len() > 1 {
         // Within each neighbouring AS, drop paths whose MED is above that AS's lowest.
         let snapshot = keep.clone();
         keep.retain(|i| {
@@ -104,7 +108,7 @@ pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
         });
     }
     retain_best(&mut keep, candidates, |c| !c.ebgp);
-    let multipath = keep.clone();
+    let multipath = keep.to_vec();
     retain_best(&mut keep, candidates, |c| c.router_id);
     retain_best(&mut keep, candidates, |c| c.cluster_len);
     retain_best(&mut keep, candidates, |c| c.peer_addr);
@@ -115,7 +119,7 @@ pub fn decide(candidates: &[Rank], options: Options) -> Option<Decision> {
 }
 
 /// Keeps the candidates with the smallest key.
-fn retain_best<K: Ord>(keep: &mut Vec<usize>, candidates: &[Rank], key: impl Fn(&Rank) -> K) {
+fn retain_best<K: Ord>(keep: &mut Keep, candidates: &[Rank], key: impl Fn(&Rank) -> K) {
     if keep.len() < 2 {
         return;
     }

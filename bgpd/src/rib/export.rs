@@ -165,7 +165,8 @@ fn export_family<K: FamilyKey>(
     }
     // Prefixes grouped by (source attributes, source peer): one attribute
     // transformation and one packed run of UPDATEs per group.
-    let mut index: HashMap<(*const RouteAttrs, PeerId), usize> = HashMap::new();
+    let mut index: HashMap<(*const RouteAttrs, PeerId), usize, foldhash::fast::RandomState> =
+        HashMap::default();
     let mut groups: Vec<(Arc<RouteAttrs>, PeerId, Vec<Nlri>)> = Vec::new();
     let mut withdrawals: Vec<Nlri> = Vec::new();
     while *budget > 0 {

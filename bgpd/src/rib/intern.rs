@@ -4,59 +4,72 @@
 //! once and handing out `Arc`s keeps memory proportional to distinct sets, and makes
 //! "same attributes?" a pointer comparison.
 
-use std::collections::HashSet;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+
 /// A set of shared values.
+///
+/// Each value's hash is computed once, when it is interned, and kept beside it: a lookup
+/// that misses and the insert after it share that one hash, and growing the table never
+/// hashes an attribute set again.
 #[derive(Debug)]
 pub struct Interner<T: Hash + Eq> {
-    set: HashSet<Arc<T>>,
+    table: HashTable<(u64, Arc<T>)>,
+    hasher: RandomState,
 }
 
 impl<T: Hash + Eq> Default for Interner<T> {
     fn default() -> Self {
         Interner {
-            set: HashSet::new(),
+            table: HashTable::new(),
+            hasher: RandomState::default(),
         }
     }
 }
 
 impl<T: Hash + Eq> Interner<T> {
-    /// Returns the shared copy equal to `value`, storing `value` if there is none.
+    /// Returns the shared copy of `value`, storing `value` as that copy if it is new.
     pub fn intern(&mut self, value: T) -> Arc<T> {
         self.intern_with(value, |_| {})
     }
 
-    /// Like [`Interner::intern`], running `prepare` on a value before it is stored (not
-    /// when an equal one is already there).
+    /// Like [`Interner::intern`], but runs `prepare` on a value before it is stored as a
+    /// new shared copy (not when an equal one exists). `prepare` must not change how the
+    /// value compares or hashes.
     pub fn intern_with(&mut self, mut value: T, prepare: impl FnOnce(&mut T)) -> Arc<T> {
-        if let Some(existing) = self.set.get(&value) {
+        let hash = self.hasher.hash_one(&value);
+        if let Some((_, existing)) = self.table.find(hash, |(h, v)| *h == hash && **v == value) {
             return Arc::clone(existing);
         }
         prepare(&mut value);
         let shared = Arc::new(value);
-        self.set.insert(Arc::clone(&shared));
+        self.table
+            .insert_unique(hash, (hash, Arc::clone(&shared)), |(h, _)| *h);
         shared
     }
 
-    /// Gives back a reference; the shared copy is dropped once nothing but the interner
-    /// holds it.
+    /// Drops one reference; forgets the value when only the interner holds it after
+    /// that. Call this instead of dropping an `Arc` obtained from [`Interner::intern`].
     pub fn release(&mut self, value: Arc<T>) {
-        // One count is the interner's, one is `value`'s.
         if Arc::strong_count(&value) == 2 {
-            self.set.remove(&*value);
+            let hash = self.hasher.hash_one(&*value);
+            if let Ok(entry) = self.table.find_entry(hash, |(_, v)| Arc::ptr_eq(v, &value)) {
+                entry.remove();
+            }
         }
     }
 
     /// Number of distinct values held.
     pub fn len(&self) -> usize {
-        self.set.len()
+        self.table.len()
     }
 
-    /// True when nothing is held.
+    /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.table.is_empty()
     }
 }
 

@@ -53,6 +53,7 @@ pub use self::import::{LocalIdentity, RouteAttrs};
 use self::intern::Interner;
 pub use self::stale::GrMsg;
 use self::table::{BEST_STALE, NO_BEST, Table};
+use smallvec::SmallVec;
 
 /// Identifies a peer session inside the daemon.
 pub type PeerId = u32;
@@ -326,6 +327,11 @@ impl<K: FamilyKey> FamilyRib<K> {
                 interner.release(old);
             }
             None => {
+                // Grow one at a time once on the heap: a prefix with ten paths would
+                // otherwise hold room for sixteen.
+                if entry.paths.spilled() && entry.paths.len() == entry.paths.capacity() {
+                    entry.paths.reserve_exact(1);
+                }
                 added = true;
                 entry.paths.push(Path {
                     peer,
@@ -1052,7 +1058,7 @@ fn decide_dirty<K: FamilyKey>(
                 entry.multipath = 1;
             }
             _ => {
-                let ranks: Vec<Rank> = entry.paths.iter().map(|p| ctx.rank(p)).collect();
+                let ranks: SmallVec<[Rank; 8]> = entry.paths.iter().map(|p| ctx.rank(p)).collect();
                 if let Some(d) = bestpath::decide(&ranks, ctx.opts.decision) {
                     entry.best = u16::try_from(d.best).unwrap_or(NO_BEST);
                     entry.multipath = if ctx.opts.multipath {
