@@ -143,12 +143,13 @@ pub(crate) fn neighbor(
         toml += &format!("description = {}\n", q(&p.description));
     }
     toml += &format!("enabled = {}\n", p.enabled.unwrap_or(true));
-    super::session_rules::to_toml(&p, &mut toml)?;
     toml += &format!("route_server_client = {}\n", p.route_server_client);
     toml += &format!(
         "soft_reconfiguration_inbound = {}\n",
         p.soft_reconfiguration_inbound
     );
+    // Last: it may open `[[neighbors.max_prefix]]` / `[[neighbors.add_path]]` tables.
+    super::session_rules::to_toml(&p, &mut toml)?;
     let assignment = super::policy::peer_assignment(&p)?;
     let cfg = config::from_str(&toml, "api").map_err(|e| {
         let first = e.errors().first().map(|p| {
