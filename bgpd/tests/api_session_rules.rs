@@ -53,6 +53,10 @@ async fn session_rules_round_trip_and_are_checked_like_the_file() {
         families: got.families.clone(),
         enabled: got.enabled,
         port: got.port,
+        graceful_restart: got.graceful_restart,
+        restart_time: got.restart_time,
+        stale_routes_time: got.stale_routes_time,
+        long_lived_stale_time: got.long_lived_stale_time,
         ..rules_config()
     };
     assert_eq!(got, want);
