@@ -84,6 +84,20 @@ impl ExportState {
         }
     }
 
+    /// Drops the table reference a queued prefix held unless it is now advertised.
+    pub(super) fn release_unless_advertised<K: FamilyKey>(
+        &self,
+        id: u32,
+        table: &mut Table<K, Path>,
+    ) {
+        if !self.advertised.contains(id) {
+            if let Some(e) = table.get_mut(id) {
+                e.out_refs = e.out_refs.saturating_sub(1);
+            }
+            table.remove_if_unused(id);
+        }
+    }
+
     fn has_work(&self) -> bool {
         !self.queue.is_empty() || self.eor_pending
     }
@@ -234,16 +248,9 @@ fn export_family<K: FamilyKey>(
                 }
             }
         }
-        if !st.advertised.contains(id) {
-            entry.out_refs = entry.out_refs.saturating_sub(1);
-            table.remove_if_unused(id);
-        }
+        st.release_unless_advertised(id, table);
     }
-    if !withdrawals.is_empty()
-        && let Err(e) = pack_withdrawals(&to.encode, family, &withdrawals, out)
-    {
-        warn!(peer = %to.addr, %family, error = %e, "cannot encode withdrawals");
-    }
+    write_withdrawals(to, family, &withdrawals, out);
     for (attrs, source, nlri) in &groups {
         let source = sources.get(source).map(|s| &s.info);
         let (attrs, next_hop) = transform(attrs, source, to, family, local);
@@ -267,6 +274,20 @@ pub(super) fn end_of_rib(
         if let Err(e) = Message::Update(Update::end_of_rib_marker(family)).encode(&to.encode, out) {
             warn!(peer = %to.addr, %family, error = %e, "cannot encode End-of-RIB");
         }
+    }
+}
+
+/// Encodes `withdrawals` of `family` for `to` into `out`.
+pub(super) fn write_withdrawals(
+    to: &PeerInfo,
+    family: Family,
+    withdrawals: &[Nlri],
+    out: &mut BytesMut,
+) {
+    if !withdrawals.is_empty()
+        && let Err(e) = pack_withdrawals(&to.encode, family, withdrawals, out)
+    {
+        warn!(peer = %to.addr, %family, error = %e, "cannot encode withdrawals");
     }
 }
 

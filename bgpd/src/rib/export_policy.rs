@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bgp_proto::Nlri;
 use bgp_proto::attr::code;
-use bgp_proto::update::{pack, pack_withdrawals};
+use bgp_proto::update::pack;
 use bytes::BytesMut;
 use tracing::warn;
 
@@ -204,16 +204,9 @@ pub(super) fn export_with_policy<K: FamilyKey>(
                 }
             }
         }
-        if !st.advertised.contains(id) {
-            entry.out_refs = entry.out_refs.saturating_sub(1);
-            table.remove_if_unused(id);
-        }
+        st.release_unless_advertised(id, table);
     }
-    if !withdrawals.is_empty()
-        && let Err(e) = pack_withdrawals(&to.encode, family, &withdrawals, out)
-    {
-        warn!(peer = %to.addr, %family, error = %e, "cannot encode withdrawals");
-    }
+    super::export::write_withdrawals(to, family, &withdrawals, out);
     for (attrs, nlri) in groups.list.iter().filter(|(_, n)| !n.is_empty()) {
         let encoded = if to.encode.four_octet_as {
             std::borrow::Cow::Borrowed(&attrs.attrs)
