@@ -52,6 +52,20 @@ impl BitSet {
         })
     }
 
+    /// The smallest id in the set that is at least `start`.
+    pub fn next_from(&self, start: u32) -> Option<u32> {
+        let (mut w, b) = Self::pos(start);
+        let mut word = self.words.get(w)? & (u64::MAX << b);
+        loop {
+            if word != 0 {
+                let base = u32::try_from(w * 64).ok()?;
+                return Some(base + word.trailing_zeros());
+            }
+            w += 1;
+            word = *self.words.get(w)?;
+        }
+    }
+
     fn pos(id: u32) -> (usize, u32) {
         ((id / 64) as usize, id % 64)
     }
@@ -74,5 +88,21 @@ mod tests {
         assert!(!s.remove(64));
         assert!(!s.remove(1_000_000));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![3, 200]);
+    }
+
+    #[test]
+    fn next_from_finds_the_next_member() {
+        let mut s = BitSet::default();
+        assert_eq!(s.next_from(0), None);
+        for id in [5, 63, 64, 700] {
+            s.insert(id);
+        }
+        assert_eq!(s.next_from(0), Some(5));
+        assert_eq!(s.next_from(5), Some(5));
+        assert_eq!(s.next_from(6), Some(63));
+        assert_eq!(s.next_from(64), Some(64));
+        assert_eq!(s.next_from(65), Some(700));
+        assert_eq!(s.next_from(701), None);
+        assert_eq!(s.next_from(u32::MAX), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Per-peer export: which best paths a peer may receive, with which attributes, and the
 //! packed UPDATEs that carry them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -27,8 +27,13 @@ const CHUNK_PREFIXES: usize = 2048;
 #[derive(Debug, Default)]
 pub(crate) struct ExportState {
     pub(super) advertised: BitSet,
-    pub(super) queued: BitSet,
-    pub(super) queue: VecDeque<u32>,
+    /// Prefixes waiting to be sent: a bitset rather than a list, so a peer that is
+    /// sent a whole table costs one bit per prefix, not four bytes.
+    queued: BitSet,
+    /// How many ids `queued` holds.
+    pending: usize,
+    /// Where the sweep through `queued` goes on from.
+    cursor: u32,
     eor_pending: bool,
     /// ADD-PATH send state; only for sessions that negotiated it.
     pub(crate) add_path: Option<Box<super::addpath::AddPathExport>>,
@@ -65,8 +70,24 @@ impl ExportState {
             {
                 e.out_refs = e.out_refs.saturating_add(1);
             }
-            self.queue.push_back(id);
+            self.pending += 1;
         }
+    }
+
+    /// Takes the next queued id: ascending from where the last one was taken, wrapping
+    /// round, so an id queued behind the sweep waits at most one round.
+    pub(super) fn pop(&mut self) -> Option<u32> {
+        if self.pending == 0 {
+            return None;
+        }
+        let id = self
+            .queued
+            .next_from(self.cursor)
+            .or_else(|| self.queued.next_from(0))?;
+        self.queued.remove(id);
+        self.pending -= 1;
+        self.cursor = id.wrapping_add(1);
+        Some(id)
     }
 
     /// Drops this state, releasing the table entries it kept alive.
@@ -99,7 +120,7 @@ impl ExportState {
     }
 
     fn has_work(&self) -> bool {
-        !self.queue.is_empty() || self.eor_pending
+        self.pending > 0 || self.eor_pending
     }
 
     /// Whether the prefix `id` is advertised to this peer.
@@ -184,11 +205,10 @@ fn export_family<K: FamilyKey>(
     let mut groups: Vec<(Arc<RouteAttrs>, PeerId, Vec<Nlri>)> = Vec::new();
     let mut withdrawals: Vec<Nlri> = Vec::new();
     while *budget > 0 {
-        let Some(id) = st.queue.pop_front() else {
+        let Some(id) = st.pop() else {
             break;
         };
         *budget -= 1;
-        st.queued.remove(id);
         let Some(entry) = table.get_mut(id) else {
             continue;
         };
@@ -269,7 +289,7 @@ pub(super) fn end_of_rib(
     out: &mut BytesMut,
     budget: usize,
 ) {
-    if st.queue.is_empty() && st.eor_pending && budget > 0 {
+    if st.pending == 0 && st.eor_pending && budget > 0 {
         st.eor_pending = false;
         if let Err(e) = Message::Update(Update::end_of_rib_marker(family)).encode(&to.encode, out) {
             warn!(peer = %to.addr, %family, error = %e, "cannot encode End-of-RIB");

@@ -169,11 +169,10 @@ pub(super) fn export_with_policy<K: FamilyKey>(
     let mut groups = Groups::default();
     let mut withdrawals: Vec<Nlri> = Vec::new();
     while *budget > 0 {
-        let Some(id) = st.queue.pop_front() else {
+        let Some(id) = st.pop() else {
             break;
         };
         *budget -= 1;
-        st.queued.remove(id);
         let Some(entry) = table.get_mut(id) else {
             continue;
         };
