@@ -45,7 +45,7 @@ use std::sync::Arc;
 
 /// UPDATE chunks queued between the RIB and a writer; with chunks of tens of kilobytes
 /// this bounds what a peer that stops reading can hold.
-const UPDATE_QUEUE: usize = 8;
+const UPDATE_QUEUE: usize = 2;
 
 /// What a peer task needs to know.
 #[derive(Debug, Clone)]
