@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/bench.sh: run as root (it installs packages and creates network namespaces)" >&2
     exit 1
 fi
-packages=(bird2 frr gobgpd iproute2)
+packages=(bird2 frr gobgpd iproute2 protobuf-compiler)  # protoc builds the gRPC API
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
