@@ -58,11 +58,6 @@ impl Daemon {
             Daemon::Gobgp => ("gobgp.toml", "/config/gobgp.toml"),
         }
     }
-
-    /// Whether the daemon has a route-server mode the runner configures.
-    pub fn has_route_server(self) -> bool {
-        !matches!(self, Daemon::Bgpd)
-    }
 }
 
 impl fmt::Display for Daemon {
@@ -114,7 +109,7 @@ pub fn lab_files(
         batch = dir.join("peers.batch").display(),
     );
     let config = match daemon {
-        Daemon::Bgpd => bgpd_config(plan),
+        Daemon::Bgpd => bgpd_config(plan, route_server),
         Daemon::Bird => bird_config(plan, route_server),
         Daemon::Frr => frr_config(plan, route_server),
         Daemon::Gobgp => gobgp_config(plan, route_server),
@@ -148,7 +143,7 @@ fn family_name(plan: &Plan) -> &'static str {
     }
 }
 
-fn bgpd_config(plan: &Plan) -> String {
+fn bgpd_config(plan: &Plan, route_server: bool) -> String {
     let mut s = format!(
         "[global]\nasn = {DUT_ASN}\nrouter_id = \"{DUT_V4}\"\n\
          listen = [\"0.0.0.0:179\", \"[::]:179\"]\n"
@@ -162,6 +157,9 @@ fn bgpd_config(plan: &Plan) -> String {
             p.asn,
             family_name(plan)
         );
+        if route_server {
+            s.push_str("route_server_client = true\n");
+        }
     }
     s
 }
@@ -245,7 +243,7 @@ mod tests {
     fn every_config_names_every_peer_and_the_topology_binds_it() {
         let plan = Plan::new(Scenario::S2, 0.01, false, 10.0);
         for d in Daemon::ALL {
-            let files = lab_files(d, &plan, d.has_route_server(), Path::new("/x"));
+            let files = lab_files(d, &plan, true, Path::new("/x"));
             assert!(files[0].1.contains(&format!("{}:", files[1].0)));
             for p in &plan.peers {
                 assert!(files[1].1.contains(&p.address.to_string()), "{d}");
@@ -257,5 +255,12 @@ mod tests {
         assert!(frr.contains("route-server-client"));
         let frr = &lab_files(Daemon::Frr, &plan, false, Path::new("/x"))[1].1;
         assert!(!frr.contains("route-server-client"));
+        let bgpd = &lab_files(Daemon::Bgpd, &plan, true, Path::new("/x"))[1].1;
+        assert_eq!(
+            bgpd.matches("route_server_client = true").count(),
+            plan.peers.len()
+        );
+        let bgpd = &lab_files(Daemon::Bgpd, &plan, false, Path::new("/x"))[1].1;
+        assert!(!bgpd.contains("route_server_client"));
     }
 }

@@ -132,8 +132,7 @@ pub fn runs_for(scenarios: &[Scenario]) -> Vec<Scenario> {
 /// Runs `scenario` against `daemon`. Returns one measurement, two for S5 (S1's
 /// announcements, then the withdrawals).
 pub fn run(daemon: Daemon, scenario: Scenario, opts: &RunOptions) -> Vec<Measurement> {
-    let route_server =
-        scenario == Scenario::S2 && opts.route_server_s2 && daemon.has_route_server();
+    let route_server = scenario == Scenario::S2 && opts.route_server_s2;
     let plan = Plan::new(scenario, opts.scale, !route_server, opts.timeout_secs);
     let blank = |s: Scenario, outcome: Outcome| Measurement {
         scenario: s,
