@@ -153,8 +153,10 @@ async fn run_inner(plan: Arc<Plan>) -> Result<bool, String> {
         send_secs,
     });
 
-    // 4. Withdraw.
+    // 4. Withdraw, after the same pause as before announcing: the daemon is quiet, and a
+    // profiler started at `Announced` is recording when the withdrawals go out.
     if plan.withdraw {
+        tokio::time::sleep(SETTLE).await;
         let t1 = Instant::now();
         send_all(&mut sessions, &mut encoded, true, t1 + timeout).await?;
         let withdrawn = wait_for(&sessions, t1 + timeout, |t| {

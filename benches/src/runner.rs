@@ -39,8 +39,8 @@ pub struct RunOptions {
     pub route_server_s2: bool,
     /// Directory for plans, configs and logs of the runs.
     pub work_dir: PathBuf,
-    /// Record the daemon with `perf record -g` during the first measured phase, into
-    /// `perf.data` in the run's directory.
+    /// Record the daemon with `perf record -g` during the last measured phase (S5's
+    /// withdrawals; the only phase of the others), into `perf.data` in the run's directory.
     pub profile: bool,
 }
 
@@ -317,6 +317,9 @@ fn drive(
                 run.outcomes.push(Outcome::Done { secs });
                 run.cpu.push(since(mark));
                 mark = cpu;
+                if opts.profile && run.outcomes.len() < phases {
+                    perf = start_perf(pid, dir);
+                }
             }
             Event::Timeout { .. } => {
                 stop_perf(&mut perf);

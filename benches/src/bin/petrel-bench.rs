@@ -58,8 +58,8 @@ enum Cmd {
         /// Also write every measurement as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Record each daemon with `perf record -g` during the measured phase
-        /// (`perf.data` in each run's directory, which is then kept).
+        /// Record each daemon with `perf record -g` during the measured phase (S5: the
+        /// withdrawals) (`perf.data` in each run's directory, which is then kept).
         #[arg(long)]
         profile: bool,
     },
