@@ -133,8 +133,8 @@ impl<T> Slots<T> {
 /// The index holds ids with 32 bits of their prefix's hash (8 bytes a prefix, plus
 /// hashbrown's control byte): the prefix an id stands for is read from its entry, which
 /// holds it anyway, and growing the index rehashes from the stored bits without reading
-/// a million entries out of cache; a lookup reads an entry only when its 32 bits match. A million prefixes cost 18 MB of index instead of
-/// 26 MB with prefix keys.
+/// a million entries out of cache; a lookup reads an entry only when its 32 bits match.
+/// A million prefixes cost 18 MB of index instead of 26 MB with prefix keys.
 ///
 /// A freed entry leaves the index in bulk: its id waits in `doomed` (its slot empty, so
 /// lookups pass over it) until half of the index is doomed, and then one sequential
@@ -231,9 +231,9 @@ impl<K: Hash + Eq + Copy, P> Table<K, P> {
         Some(id)
     }
 
-    /// `prefix`'s id if it is the one after the last id looked up. Peers send a table in
-    /// the same order each time (withdrawing it, refreshing it, or after a restart), and
-    /// ids follow the order prefixes first arrived in, so this one compare with an entry
+    /// `prefix`'s id if it is the one after the last id looked up. Peers often send a
+    /// table in the same order each time (withdrawing it, refreshing it, after a restart),
+    /// and ids follow the order prefixes first arrived in, so this one compare with an entry
     /// next to the last one read often saves a read of the index (a cache and TLB miss
     /// once the table is large).
     fn predicted(&self, prefix: &K) -> Option<u32> {
